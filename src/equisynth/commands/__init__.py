@@ -1,0 +1,1 @@
+"""One module per `equisynth` command; each defines a Typer function named `command`."""
