@@ -1,0 +1,23 @@
+"""What the pipeline steps share: settings, the warehouse, and what earlier steps produced."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from equisynth.config import Settings
+
+
+@dataclass
+class PipelineContext:
+    settings: Settings
+    warehouse: Path
+    raw_dir: Path | None
+    config_source: str
+    outputs: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def uses_builtin_sample(self) -> bool:
+        return self.raw_dir is None
+
+    def output(self, step: str, key: str):
+        """A value produced by an earlier step, e.g. output("train", "run_id")."""
+        return self.outputs[step][key]
