@@ -65,3 +65,48 @@ def built_demo_warehouse(tmp_path_factory, loaded_demo_warehouse) -> Path:
     shutil.copyfile(loaded_demo_warehouse, path)
     dbt_runner.build(path)
     return path
+
+
+# ---------------------------------------------------------------------------
+# Rebalancing and decoder fixtures
+# ---------------------------------------------------------------------------
+
+REBALANCE_DEMO_SPEC = 'by = ["ethnicity_group", "insurance"], target = "parity", within = "multimorbid = 1"'
+
+
+def _real_table_digests(path: Path) -> dict[str, str]:
+    """An order-independent digest of every table in schemas raw and main (seeds and marts)."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('raw', 'main') and table_type = 'BASE TABLE' order by 1, 2"
+        ).fetchall()
+        return {
+            f"{schema}.{table}": str(con.execute(f'select count(*), sum(hash(t)) from {schema}."{table}" as t').fetchall()[0])
+            for schema, table in tables
+        }
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def rebalanced_demo(tmp_path_factory, built_demo_warehouse):
+    """A GAN trained for one epoch on the demo mart and one parity generation decoded and built from it.
+
+    Returns a namespace with the warehouse path, the SynthesisResult, the run id and digests of
+    the real tables taken before generating.
+    """
+    from types import SimpleNamespace
+
+    from equisynth.synthesis import generate_rebalanced
+    from equisynth.training import train
+
+    path = tmp_path_factory.mktemp("rebalanced_demo") / "equisynth.duckdb"
+    shutil.copyfile(built_demo_warehouse, path)
+    run_id = train(path, model="gan", epochs=1)
+    before = _real_table_digests(path)
+    result = generate_rebalanced(path, run_id, REBALANCE_DEMO_SPEC)
+    return SimpleNamespace(warehouse=path, result=result, run_id=run_id, digests_before=before, digests=_real_table_digests)
