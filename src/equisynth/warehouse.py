@@ -36,11 +36,13 @@ def connect(path: Path | str | None = None, read_only: bool = False) -> Iterator
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = con.execute(
+    # fetchall() closes the result; with DuckDB 2.0 an open one from fetchone() makes a
+    # later con.register() on the same connection fail.
+    rows = con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, table],
-    ).fetchone()
-    return bool(row and row[0])
+    ).fetchall()
+    return bool(rows and rows[0][0])
 
 
 def require_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, hint: str) -> None:
