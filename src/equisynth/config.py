@@ -40,12 +40,37 @@ class SplitSettings(Section):
 
 class TrainSettings(Section):
     model: Literal["gan", "diffusion"] = Field("diffusion", description="Generator family: `gan` (conditional WGAN-GP, CTGAN family) or `diffusion` (TabDDPM family).")
-    epochs: int = Field(300, ge=1, description="Training epochs.")
+    table: str = Field("mm_admission_features", description="Mart (in schema main) that the generators learn from; its column roles come from its dbt yml.")
+    epochs: int | None = Field(None, ge=1, description="Training epochs. Empty: `epochs` of the [gan] or [diffusion] section.")
     batch_size: int = Field(500, ge=2, description="Rows per training batch.")
-    lr: float = Field(2e-4, gt=0, description="Adam learning rate.")
+    lr: float | None = Field(None, gt=0, description="Learning rate. Empty: `lr` of the [gan] or [diffusion] section.")
     device: Literal["cpu", "cuda"] = Field("cpu", description="Torch device for training and sampling.")
     seed: int = Field(0, ge=0, description="Seed for Python, NumPy and torch.")
     checkpoint_every: int = Field(50, ge=1, description="Save a checkpoint every this many epochs.")
+    threads: int | None = Field(None, ge=1, description="CPU threads for torch. Empty: half the CPU cores (at least 1, at most 8).")
+
+
+class GanSettings(Section):
+    epochs: int = Field(50, ge=1, description="Default training epochs of the GAN (about 1 s of CPU per epoch on 3,000 rows at batch 500).")
+    lr: float = Field(2e-4, gt=0, description="Adam learning rate of generator and discriminator.")
+    pac: int = Field(10, ge=1, description="Rows the discriminator scores together (PacGAN); the batch size is rounded down to a multiple.")
+    noise_dim: int = Field(128, ge=1, description="Size of the generator's noise vector.")
+    embedding_dim: int = Field(8, ge=1, description="Size of the embedding of each condition attribute.")
+    generator_dims: list[int] = Field([256, 256], min_length=1, description="Widths of the generator's residual layers.")
+    discriminator_dims: list[int] = Field([256, 256], min_length=1, description="Widths of the discriminator's layers.")
+    discriminator_steps: int = Field(1, ge=1, description="Discriminator updates per generator update.")
+    gradient_penalty: float = Field(10.0, ge=0, description="Weight of the WGAN-GP gradient penalty.")
+
+
+class DiffusionSettings(Section):
+    epochs: int = Field(200, ge=1, description="Default training epochs of the diffusion model (about 0.2 s of CPU per epoch on 3,000 rows at batch 500).")
+    lr: float = Field(1e-3, gt=0, description="AdamW learning rate of the denoiser.")
+    timesteps: int = Field(1000, ge=2, description="Diffusion steps of the cosine noise schedule.")
+    sampling_steps: int = Field(50, ge=1, description="Denoising steps when sampling (strided over `timesteps`); fewer is faster.")
+    guidance_scale: float = Field(1.0, ge=0, description="Classifier-free guidance: 1 is the plain conditional model, above 1 strengthens the conditions.")
+    condition_dropout: float = Field(0.1, ge=0, lt=1, description="Share of training rows whose conditions are dropped, to learn the unconditional model for guidance.")
+    embedding_dim: int = Field(128, ge=2, description="Size of the timestep and condition embeddings.")
+    hidden_dims: list[int] = Field([256, 256, 256], min_length=1, description="Widths of the denoiser's MLP layers.")
 
 
 class RebalanceSettings(Section):
@@ -74,6 +99,10 @@ class EvaluateSettings(Section):
     min_subgroup_rows: int = Field(30, ge=1, description="Subgroups with fewer holdout rows are reported as too small to estimate.")
     bootstrap: int = Field(200, ge=10, description="Bootstrap resamples for 95% intervals.")
     seed: int = Field(0, ge=0, description="Seed for the bootstrap and the evaluation classifiers.")
+    conditions: list[str] = Field(["ethnicity_group", "insurance", "gender", "age_band", "multimorbid"], min_length=1, description="Mart columns whose values define the evaluated subgroups.")
+    max_intersection: int = Field(2, ge=1, le=3, description="Largest number of condition columns combined into one intersectional subgroup.")
+    sensitive_column: str = Field("elix_drug_abuse", description="Column that the attribute-inference attack tries to guess.")
+    quasi_identifiers: list[str] = Field(["age", "gender", "ethnicity_group", "insurance", "marital_status", "admission_type"], min_length=1, description="Columns an attacker is assumed to know about a patient, for the attribute-inference attack.")
 
 
 class ExportSettings(Section):
@@ -85,6 +114,10 @@ class ExportSettings(Section):
     creators: list[str] = Field(["equisynth user"], description="DataCite creators of the release (people or organisations).")
     publisher: str = Field("equisynth", description="DataCite publisher, usually the repository that hosts the release.")
     licence: str = Field("ODbL-1.0", description="Licence of the released files (derived from MIMIC-III).")
+    title: str = Field(
+        "Synthetic multimorbidity admissions derived from {dataset_description}: {generator} generator, {rebalancing}",
+        description="DataCite and data card title. Placeholders: {dataset}, {dataset_description}, {generator}, {rebalancing}, {version}, {name}.",
+    )
 
 
 class Settings(Section):
@@ -93,6 +126,8 @@ class Settings(Section):
     build: BuildSettings = BuildSettings()
     split: SplitSettings = SplitSettings()
     train: TrainSettings = TrainSettings()
+    gan: GanSettings = GanSettings()
+    diffusion: DiffusionSettings = DiffusionSettings()
     rebalance: RebalanceSettings = RebalanceSettings()
     decode: DecodeSettings = DecodeSettings()
     validate_: ValidateSettings = Field(ValidateSettings(), alias="validate")

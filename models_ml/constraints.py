@@ -1,0 +1,158 @@
+"""Rules that keep generated rows consistent with what dbt derives from them.
+
+dbt recomputes `age_band` from `age` and `multimorbid` from the Elixhauser flags (after the
+comorbidity hierarchy), so a generated row must already satisfy the condition it was asked for:
+- age lies inside the requested band (done by the transformer's band scale, `band_specs` here);
+- flags obey the hierarchy: a suppressed flag is 0 when its dominant flag is 1;
+- `multimorbid = 1` rows count at least `threshold` flags, `multimorbid = 0` rows fewer. Missing
+  flags are switched on in order of the model's own probabilities, extra ones switched off in
+  reverse order, so no row is filtered out.
+- `icu_days` is 0 on rows with `icu_stays = 0`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from models_ml.table_schema import TableSchema
+from models_ml.transformer import BandSpec
+
+log = logging.getLogger(__name__)
+
+# Numeric column -> band condition that dbt derives from it.
+BANDED_COLUMNS = {"age": "age_band"}
+MULTIMORBID_COLUMN = "multimorbid"
+MULTIMORBID_FLAG_FAMILY = "elixhauser"
+MULTIMORBID_THRESHOLD = 2
+ICU_PAIRS = (("icu_stays", "icu_days"),)
+
+_CLOSED_BAND = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*$")
+_OPEN_BAND = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*\+\s*$")
+
+
+def band_specs(table: pd.DataFrame, schema: TableSchema) -> dict[str, BandSpec]:
+    """Bounds of each band value: parsed from labels like '18-44' and '80+', else the observed range.
+
+    The upper bound of an open band ('80+') is the largest value seen in that band in training.
+    """
+    specs = {}
+    for column, condition in BANDED_COLUMNS.items():
+        if column not in schema.generated_columns or condition not in schema.condition_columns:
+            continue
+        observed = table.groupby(table[condition].astype(str))[column].agg(["min", "max"])
+        bounds = {}
+        for value, row in observed.iterrows():
+            closed, open_ = _CLOSED_BAND.match(value), _OPEN_BAND.match(value)
+            if closed:
+                bounds[value] = (float(closed.group(1)), float(closed.group(2)))
+            elif open_:
+                bounds[value] = (float(open_.group(1)), float(max(row["max"], float(open_.group(1)))))
+            else:
+                bounds[value] = (float(row["min"]), float(row["max"]))
+        specs[column] = BandSpec(condition, bounds)
+    return specs
+
+
+@dataclass
+class ConsistencyRules:
+    """Hierarchy, multimorbidity and ICU rules applied to every generated batch."""
+
+    hierarchy: list[tuple[str, str]] = field(default_factory=list)
+    multimorbid_flags: list[str] = field(default_factory=list)
+    multimorbid_condition: str | None = None
+    threshold: int = MULTIMORBID_THRESHOLD
+    switchable_flags: list[str] = field(default_factory=list)
+    icu_pairs: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def for_schema(cls, schema: TableSchema, hierarchy: list[tuple[str, str]], table: pd.DataFrame) -> "ConsistencyRules":
+        generated = set(schema.generated_columns)
+        pairs = [(d, s) for d, s in hierarchy if d in generated and s in generated]
+        flags = schema.flags(MULTIMORBID_FLAG_FAMILY)
+        condition = MULTIMORBID_COLUMN if MULTIMORBID_COLUMN in schema.condition_columns and flags else None
+        # A flag can be switched on only where training rows have it on (the training domain).
+        switchable = [flag for flag in flags if (pd.to_numeric(table[flag], errors="coerce") == 1).any()]
+        if condition and len(switchable) < cls.threshold:
+            raise ValueError(
+                f"{MULTIMORBID_COLUMN} is a condition but only {len(switchable)} Elixhauser flag(s) are ever 1 "
+                f"in training, fewer than the {cls.threshold} a multimorbid row needs"
+            )
+        icu = [(count, days) for count, days in ICU_PAIRS if count in generated and days in generated]
+        return cls(pairs, flags, condition, MULTIMORBID_THRESHOLD, switchable, icu)
+
+    def to_dict(self) -> dict:
+        return {
+            "hierarchy": [list(pair) for pair in self.hierarchy],
+            "multimorbid_flags": self.multimorbid_flags,
+            "multimorbid_condition": self.multimorbid_condition,
+            "threshold": self.threshold,
+            "switchable_flags": self.switchable_flags,
+            "icu_pairs": [list(pair) for pair in self.icu_pairs],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ConsistencyRules":
+        return cls(
+            hierarchy=[tuple(pair) for pair in data["hierarchy"]],
+            multimorbid_flags=list(data["multimorbid_flags"]),
+            multimorbid_condition=data["multimorbid_condition"],
+            threshold=int(data["threshold"]),
+            switchable_flags=list(data["switchable_flags"]),
+            icu_pairs=[tuple(pair) for pair in data["icu_pairs"]],
+        )
+
+    def apply(self, rows: pd.DataFrame, conditions: pd.DataFrame, flag_probability: pd.DataFrame) -> pd.DataFrame:
+        """Return `rows` made consistent; `flag_probability` contains the model's P(flag = 1) per row."""
+        rows = rows.copy()
+        self._suppress(rows)
+        if self.multimorbid_condition:
+            self._enforce_multimorbidity(rows, conditions, flag_probability)
+        for count, days in self.icu_pairs:
+            if count in rows and days in rows:
+                rows.loc[rows[count] == 0, days] = 0.0
+        return rows
+
+    def _suppress(self, rows: pd.DataFrame) -> None:
+        for dominant, suppressed in self.hierarchy:
+            if dominant in rows and suppressed in rows:
+                rows.loc[rows[dominant] == 1, suppressed] = 0
+
+    def _enforce_multimorbidity(self, rows: pd.DataFrame, conditions: pd.DataFrame, flag_probability: pd.DataFrame) -> None:
+        flags = self.multimorbid_flags
+        on = rows[flags].to_numpy(np.int64).copy()
+        probability = flag_probability[flags].to_numpy(float)
+        wanted = pd.to_numeric(conditions[self.multimorbid_condition], errors="coerce").to_numpy()
+        position = {flag: i for i, flag in enumerate(flags)}
+        pairs = [(position[d], position[s]) for d, s in self.hierarchy if d in position and s in position]
+        switchable = np.isin(flags, self.switchable_flags)
+
+        # Rows asked to be multimorbid: switch on the most probable flags that raise the count.
+        for _ in range(self.threshold):
+            short = (wanted == 1) & (on.sum(axis=1) < self.threshold)
+            if not short.any():
+                break
+            candidate = (on == 0) & switchable[None, :]
+            for dominant, suppressed in pairs:
+                candidate[:, suppressed] &= on[:, dominant] == 0  # would be suppressed at once
+                candidate[:, dominant] &= on[:, suppressed] == 0  # would suppress a flag that is on
+            score = np.where(candidate, probability, -np.inf)
+            choice = score.argmax(axis=1)
+            rows_to_fix = np.flatnonzero(short & np.isfinite(score.max(axis=1)))
+            on[rows_to_fix, choice[rows_to_fix]] = 1
+
+        # Rows asked not to be multimorbid: keep only their most probable flag.
+        excess = (wanted == 0) & (on.sum(axis=1) >= self.threshold)
+        if excess.any():
+            keep = np.where(on == 1, probability, -np.inf).argmax(axis=1)
+            on[excess] = 0
+            on[np.flatnonzero(excess), keep[excess]] = 1
+
+        still_short = (wanted == 1) & (on.sum(axis=1) < self.threshold)
+        if still_short.any():
+            raise RuntimeError(f"{int(still_short.sum())} multimorbid rows could not reach {self.threshold} flags")
+        rows[flags] = on
