@@ -106,19 +106,31 @@ class TabularGenerator:
 
     # ---- sampling -----------------------------------------------------------------------------------
 
-    def sample(self, n: int | None = None, counts: pd.DataFrame | None = None, seed: int = 0) -> pd.DataFrame:
+    def sample(
+        self,
+        n: int | None = None,
+        counts: pd.DataFrame | None = None,
+        seed: int = 0,
+        blocked_flags: tuple[str, ...] | list[str] = (),
+    ) -> pd.DataFrame:
         """Generate rows: `n` with conditions drawn from training, or exactly `counts` per combination.
 
         `counts` has one column per specified condition attribute and a `count` column; returned
         rows contain every output column (generated columns and conditions) in table order.
+        `blocked_flags` are 0 on every row (see `ConsistencyRules.apply`).
         """
         if (n is None) == (counts is None):
             raise ValueError("pass exactly one of n and counts")
         rng = np.random.default_rng(seed)
         conditions = self.conditions.rows_for_total(n, rng) if counts is None else self.conditions.rows_for_counts(counts, rng)
-        return self.sample_conditions(conditions, seed)
+        return self.sample_conditions(conditions, seed, blocked_flags)
 
-    def sample_conditions(self, conditions: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    def sample_conditions(
+        self,
+        conditions: pd.DataFrame,
+        seed: int = 0,
+        blocked_flags: tuple[str, ...] | list[str] = (),
+    ) -> pd.DataFrame:
         """Generate one row per row of `conditions` (a column per condition attribute)."""
         codes = self.conditions.encode(conditions)
         generator = torch.Generator(device=self.device).manual_seed(seed)
@@ -137,7 +149,7 @@ class TabularGenerator:
 
         conditions = conditions.reset_index(drop=True)
         rows = self.transformer.inverse_transform(matrix, conditions)
-        rows = self.rules.apply(rows, conditions, self._flag_probability(probability))
+        rows = self.rules.apply(rows, conditions, self._flag_probability(probability), blocked_flags)
         for attribute in self.conditions.attributes:
             values = conditions[attribute].to_numpy()
             if all(isinstance(v, int) for v in self.conditions.vocabularies[attribute]):

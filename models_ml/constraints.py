@@ -106,12 +106,25 @@ class ConsistencyRules:
             icu_pairs=[tuple(pair) for pair in data["icu_pairs"]],
         )
 
-    def apply(self, rows: pd.DataFrame, conditions: pd.DataFrame, flag_probability: pd.DataFrame) -> pd.DataFrame:
-        """Return `rows` made consistent; `flag_probability` contains the model's P(flag = 1) per row."""
+    def apply(
+        self,
+        rows: pd.DataFrame,
+        conditions: pd.DataFrame,
+        flag_probability: pd.DataFrame,
+        blocked_flags: tuple[str, ...] | list[str] = (),
+    ) -> pd.DataFrame:
+        """Return `rows` made consistent; `flag_probability` contains the model's P(flag = 1) per row.
+
+        `blocked_flags` are set to 0 on every row and never switched on, for example flags that
+        no privacy-safe diagnosis code can express in the decoded tables.
+        """
         rows = rows.copy()
+        blocked = [flag for flag in blocked_flags if flag in rows]
+        if blocked:
+            rows[blocked] = 0
         self._suppress(rows)
         if self.multimorbid_condition:
-            self._enforce_multimorbidity(rows, conditions, flag_probability)
+            self._enforce_multimorbidity(rows, conditions, flag_probability, set(blocked))
         for count, days in self.icu_pairs:
             if count in rows and days in rows:
                 rows.loc[rows[count] == 0, days] = 0.0
@@ -122,14 +135,20 @@ class ConsistencyRules:
             if dominant in rows and suppressed in rows:
                 rows.loc[rows[dominant] == 1, suppressed] = 0
 
-    def _enforce_multimorbidity(self, rows: pd.DataFrame, conditions: pd.DataFrame, flag_probability: pd.DataFrame) -> None:
+    def _enforce_multimorbidity(
+        self,
+        rows: pd.DataFrame,
+        conditions: pd.DataFrame,
+        flag_probability: pd.DataFrame,
+        blocked: set[str] = frozenset(),
+    ) -> None:
         flags = self.multimorbid_flags
         on = rows[flags].to_numpy(np.int64).copy()
         probability = flag_probability[flags].to_numpy(float)
         wanted = pd.to_numeric(conditions[self.multimorbid_condition], errors="coerce").to_numpy()
         position = {flag: i for i, flag in enumerate(flags)}
         pairs = [(position[d], position[s]) for d, s in self.hierarchy if d in position and s in position]
-        switchable = np.isin(flags, self.switchable_flags)
+        switchable = np.isin(flags, [flag for flag in self.switchable_flags if flag not in blocked])
 
         # Rows asked to be multimorbid: switch on the most probable flags that raise the count.
         for _ in range(self.threshold):

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from equisynth.errors import EquisynthError
+
 from equisynth.decoder.diagnoses import DiagnosisChooser
 from equisynth.decoder.icustays import constrain_stays, draw_stays
 from equisynth.decoder.patients import link_admissions
@@ -27,17 +29,18 @@ SIGNATURES = {
     "B2": ({"elix_sup"}, "dx_b"),
     "B3": (set(), "dx_b"),
     "B4": (set(), "dx_b"),
+    "B5": (set(), "dx_b"),
     "C1": ({"elix_z"}, "dx_c"),
     "C2": (set(), "dx_c"),
     "C3": ({"elix_y"}, "dx_c"),
     "C4": (set(), "dx_c"),
+    "C5": (set(), "dx_c"),
     "W1": ({"elix_w", "elix_y"}, "dx_c"),  # the only code for elix_w
     "S1": (set(), "dx_b"),
     "S2": (set(), "dx_c"),
 }
 CANDIDATES = {"A1": 20, "A2": 15, "A3": 30, "B1": 12, "B2": 11, "C2": 14}
-DICTIONARY = ["A4", "A5", "B3", "B4", "C1", "C3", "C4"]
-RARE = ["W1", "S1", "S2"]
+DICTIONARY = ["A4", "A5", "B3", "B4", "B5", "C1", "C3", "C4", "C5", "W1"]
 
 
 def signature(code):
@@ -46,7 +49,7 @@ def signature(code):
 
 
 def chooser(seed=0, skip_first=False) -> DiagnosisChooser:
-    return DiagnosisChooser(FLAGS, CHAPTERS, signature, HIERARCHY, CANDIDATES, DICTIONARY, RARE, skip_first_diagnosis=skip_first, seed=seed)
+    return DiagnosisChooser(FLAGS, CHAPTERS, signature, HIERARCHY, CANDIDATES, DICTIONARY, skip_first_diagnosis=skip_first, seed=seed)
 
 
 def row(flags=(), chapters=None, multimorbid=None) -> dict:
@@ -136,11 +139,11 @@ def test_chooser_counts_dictionary_fallbacks():
     assert choice.fallback_codes == 1
 
 
-def test_chooser_fills_from_dictionary_before_rare_codes():
-    rows = pd.DataFrame([row([], {"dx_b": 3})])
-    choice = chooser().choose(rows)
-    assert sorted(choice.codes[0]) == ["B3", "B4", "S1"]
-    assert choice.fallback_codes == 3
+def test_chooser_never_writes_codes_outside_pools():
+    # dx_b has three flag-free codes (B3, B4, B5); S1 is seen in 1 to k-1 patients and is not offered.
+    rows = pd.DataFrame([row([], {"dx_b": 4})])
+    with pytest.raises(EquisynthError, match="too few codes of chapter dx_b"):
+        chooser().choose(rows)
 
 
 def test_chooser_prefers_candidates():

@@ -275,7 +275,7 @@ def test_loads_into_warehouse(sample_dir, tmp_path):
     counts = eval((sample_dir / "counts.txt").read_text())
     for name in TABLES:
         assert report.tables[name.lower()] == counts[name], name
-    assert report.source_form == "full"
+    assert report.source_form == "sample"
 
 
 def test_invalid_arguments_rejected(tmp_path):
@@ -296,7 +296,7 @@ def test_command_writes_sample(tmp_path):
 
     result = CliRunner().invoke(app, ["sample", "--patients", "30", "--seed", "3", "--out", str(tmp_path / "s")])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == sorted(f"{name}.csv.gz" for name in TABLES)
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == sorted([*(f"{name}.csv.gz" for name in TABLES), "EQUISYNTH_SAMPLE.json"])
     assert "not research data" in result.output
 
     rejected = CliRunner().invoke(app, ["sample", "--patients", "0", "--out", str(tmp_path / "t")])

@@ -18,6 +18,15 @@ from equisynth.errors import EquisynthError
 # Command name -> module under equisynth.commands; each module defines `command`.
 COMMANDS = {
     "init": "init",
+    "sample": "sample",
+    "load": "load",
+    "build": "build",
+    "validate": "validate",
+    "train": "train",
+    "generate": "generate",
+    "evaluate": "evaluate",
+    "export": "export",
+    "run": "run",
 }
 
 console = Console(stderr=True)
@@ -47,6 +56,14 @@ def main_options(
     # Keep third-party chatter out of the user's terminal unless asked for.
     for noisy in ("great_expectations", "dbt", "matplotlib", "urllib3", "filelock"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    if not verbose:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_only_warnings_from_libraries)
+
+
+def _only_warnings_from_libraries(record: logging.LogRecord) -> bool:
+    """Drop info messages of site-packages code; some libraries (GX) name loggers by file path."""
+    return record.levelno >= logging.WARNING or "site-packages" not in record.pathname
 
 
 def user_errors_as_messages(function: Callable) -> Callable:

@@ -91,8 +91,9 @@ class DecodeSettings(Section):
 
 
 class ValidateSettings(Section):
-    quantile_tolerance: float = Field(0.15, ge=0, description="Allowed shift of a synthetic column's quantiles, as a share of the real interquartile range.")
-    share_tolerance: float = Field(0.10, ge=0, le=1, description="Allowed absolute difference between a category's synthetic and real share.")
+    quantile_tolerance: float = Field(0.15, ge=0, description="Smallest allowed shift of a synthetic column's quartiles, as a share of the real interquartile range; sampling error (see z) can widen it.")
+    share_tolerance: float = Field(0.10, ge=0, le=1, description="Smallest allowed absolute difference between a category's synthetic and real share; sampling error (see z) can widen it.")
+    z: float = Field(3.0, gt=0, description="Standard errors of sampling (of the real reference and of the synthetic rows) that a synthetic share or quartile may differ by.")
 
 
 class EvaluateSettings(Section):
@@ -114,6 +115,7 @@ class ExportSettings(Section):
     creators: list[str] = Field(["equisynth user"], description="DataCite creators of the release (people or organisations).")
     publisher: str = Field("equisynth", description="DataCite publisher, usually the repository that hosts the release.")
     licence: str = Field("ODbL-1.0", description="Licence of the released files (derived from MIMIC-III).")
+    waiver: str | None = Field(None, description="Export even when release checks fail, recording this reason in the manifest and data card. Empty: refuse such a release.")
     title: str = Field(
         "Synthetic multimorbidity admissions derived from {dataset_description}: {generator} generator, {rebalancing}",
         description="DataCite and data card title. Placeholders: {dataset}, {dataset_description}, {generator}, {rebalancing}, {version}, {name}.",

@@ -95,13 +95,15 @@ def generate_rows(
     mode: str | None = None,
     rebalance_spec: dict | None = None,
     device: str = "cpu",
+    blocked_flags: list[str] | None = None,
 ) -> str:
     """Generate rows with run `run_id`, write `synthetic.gen_<id>` and `ml.generations`; return the id.
 
     Exactly one of `rows` and `counts` is required. With `rows`, conditions are drawn from the
     training data. `counts` has one column per condition attribute (a subset of the model's) plus
     `count`, and attributes it leaves out are drawn from training given the specified ones. `mode` and `rebalance_spec` are recorded in
-    `ml.generations` (default mode: 'rows' or 'counts').
+    `ml.generations` (default mode: 'rows' or 'counts'). `blocked_flags` are comorbidity flags
+    that must be 0 on every generated row.
     """
     if run_id is None:
         raise ConfigError("A run id is needed; pass --run RUN_ID (see ml.model_runs).")
@@ -125,12 +127,14 @@ def generate_rows(
     seed_everything(seed)
     if counts is not None:
         counts = _typed_request(counts, model)
-        generated = model.sample(counts=counts, seed=seed)
+        generated = model.sample(counts=counts, seed=seed, blocked_flags=blocked_flags or ())
         _check_exact(generated, counts)
         request = {"counts": json.loads(counts.to_json(orient="records"))}
     else:
-        generated = model.sample(n=rows, seed=seed)
+        generated = model.sample(n=rows, seed=seed, blocked_flags=blocked_flags or ())
         request = {"rows": rows}
+    if blocked_flags:
+        request["blocked_flags"] = sorted(blocked_flags)
     if generated.empty:
         raise InputDataError("The request asks for 0 rows in total; give at least one positive count.")
 

@@ -18,13 +18,14 @@ def command(
     epochs: int | None = typer.Option(None, "--epochs", min=1, help="Training epochs. Overrides the train.epochs setting."),
     warehouse: Path | None = typer.Option(None, "--warehouse", help="DuckDB file. Overrides the warehouse.path setting."),
     release_dir: Path | None = typer.Option(None, "--release-dir", help="Folder for release folders and index.csv. Overrides the export.out setting."),
+    waiver: str | None = typer.Option(None, "--waiver", help="Export even if release checks fail, recording this reason in the release. Overrides the export.waiver setting."),
 ) -> None:
     """Run every step: load, dbt build, validate, train, generate, validate, evaluate, export."""
     from equisynth.pipeline.options import apply_overrides, resolve_context
     from equisynth.pipeline.runner import run_pipeline
 
     settings, config_source = apply_overrides(
-        config, model=model, rebalance=rebalance, epochs=epochs, warehouse=warehouse, release_dir=release_dir
+        config, model=model, rebalance=rebalance, epochs=epochs, warehouse=warehouse, release_dir=release_dir, waiver=waiver
     )
     ctx = resolve_context(settings, config_source, raw)
 

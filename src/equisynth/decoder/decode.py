@@ -99,15 +99,14 @@ def decode(
         _require_columns(rows, generation_id, flag_columns, chapter_columns)
 
         candidates = _candidate_codes(con, train, k)
-        dictionary, rare_dictionary = _fallback_dictionary(con, k)
-        signatures = code_signatures(code_lists, [*candidates, *dictionary, *rare_dictionary])
+        dictionary = _fallback_dictionary(con, k)
+        signatures = code_signatures(code_lists, [*candidates, *dictionary])
         chooser = DiagnosisChooser(
             flag_columns, chapter_columns,
             signature=signatures.__getitem__,
             hierarchy=code_lists.hierarchy,
             candidates=candidates,
             dictionary=dictionary,
-            rare_dictionary=rare_dictionary,
             skip_first_diagnosis=skip_first_diagnosis,
             seed=seed,
         )
@@ -242,8 +241,8 @@ def _candidate_codes(con, train_subjects: str, k: int) -> dict[str, int]:
     return {code: int(patients) for code, patients in rows}
 
 
-def _fallback_dictionary(con, k: int) -> tuple[list[str], list[str]]:
-    """Split the dictionary's codes into fallbacks that no real patient or at least k have, and the rare rest."""
+def _fallback_dictionary(con, k: int) -> list[str]:
+    """Dictionary codes usable as fallbacks: those that no real patient or at least k real patients have."""
     rows = con.execute("""
         with seen as (
             select upper(trim(icd9_code)) as code, count(distinct subject_id) as patients
@@ -257,7 +256,7 @@ def _fallback_dictionary(con, k: int) -> tuple[list[str], list[str]]:
         where dictionary.icd9_code is not null
         order by 1
     """, [k]).fetchall()
-    return [code for code, rare in rows if not rare], [code for code, rare in rows if rare]
+    return [code for code, rare in rows if not rare]
 
 
 def _kept_languages() -> list[str]:

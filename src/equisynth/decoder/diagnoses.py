@@ -8,10 +8,11 @@ hierarchy, equals the row's flags and whose chapters equal the row's chapter cou
 
 Codes come from `candidates`: codes seen in at least k distinct real training patients, drawn
 with probability proportional to that patient count. Where no candidate fits, a code of the needed
-category comes from the D_ICD_DIAGNOSES dictionary, and the fallback is counted. Dictionary codes
-that no real patient has (or at least k have) come first (`dictionary`); codes seen in 1 to k-1
-real patients (`rare_dictionary`) only where no other code sets a needed flag or fills a chapter,
-as for Quan's blood loss anaemia, which one code (2800) defines.
+category comes from the D_ICD_DIAGNOSES dictionary, and the fallback is counted. Only dictionary
+codes that no real patient has (or at least k have) are used. Codes seen in 1 to k-1 real patients
+are never written, because they could point at those patients: a flag that only such codes set
+(Quan's blood loss anaemia is the one code 2800) cannot be decoded, so the generation step asks the
+model not to set it (`equisynth.decoder.safe_codes`), and a row that still has it loses the flag.
 
 A generated row can be infeasible: a suppressed flag set together with its dominant one, a flag
 that no code sets without another flag the row lacks, or more flag-setting codes than its chapter
@@ -118,7 +119,6 @@ class DiagnosisChooser:
         hierarchy: Iterable[tuple[str, str]],
         candidates: dict[str, int],
         dictionary: Iterable[str],
-        rare_dictionary: Iterable[str] = (),
         elixhauser_prefix: str = "elix_",
         skip_first_diagnosis: bool = False,
         seed: int = 0,
@@ -135,11 +135,8 @@ class DiagnosisChooser:
 
         self.candidates = self._pool(candidates)
         self.fallbacks = self._pool({code: 1 for code in dictionary if code not in candidates})
-        # NOTE: a rare fallback is a real code seen in 1 to k-1 patients, so a check that rejects
-        # every code seen in fewer than k patients (such as a release gate) also rejects it.
-        self.rare_fallbacks = self._pool({code: 1 for code in rare_dictionary if code not in candidates})
         # Pools in order of preference, each with whether its codes count as fallbacks.
-        self.pools = [(self.candidates, False), (self.fallbacks, True), (self.rare_fallbacks, True)]
+        self.pools = [(self.candidates, False), (self.fallbacks, True)]
         self.flag_prevalence: list[str] = []
 
     def _pool(self, weighted_codes: dict[str, int]) -> CodePool:
@@ -256,7 +253,7 @@ class DiagnosisChooser:
                 # A flag no code can set: drop it and choose the row's codes again from scratch,
                 # because codes chosen so far may rest on the dropped flag's hierarchy.
                 target &= ~outcome
-                adjustments.append("flag removed: no code sets it without a second Elixhauser condition")
+                adjustments.append("flag removed: no privacy-safe code sets it without a second Elixhauser condition")
                 continue
             codes, target, final_chapters, row_adjustments, fallbacks = outcome
             adjustments.extend(row_adjustments)

@@ -17,6 +17,11 @@ log = logging.getLogger(__name__)
 _FILE_NAME = re.compile(r"^(?P<table>[A-Za-z_]+)\.csv(?P<gz>\.gz)?$", re.IGNORECASE)
 
 
+# Written by `equisynth sample` beside its tables: the folder holds simulated data in the full
+# release's form, which the loader records as source_form 'sample' instead of 'full'.
+SAMPLE_MARKER = "EQUISYNTH_SAMPLE.json"
+
+
 @dataclass(frozen=True)
 class RawFile:
     table: str  # upper-case release name

@@ -3,7 +3,7 @@
 import logging
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -11,7 +11,7 @@ import duckdb
 
 from equisynth.errors import ConfigError, InputDataError
 from equisynth.loader.checks import check_sample_values, inspect_file, read_error
-from equisynth.loader.discovery import RawFile, find_table_files
+from equisynth.loader.discovery import SAMPLE_MARKER, RawFile, find_table_files
 from equisynth.loader.manifest import (
     MANIFEST_COLUMNS,
     MANIFEST_TABLE,
@@ -70,6 +70,8 @@ def load_raw(
     _require_tables(raw_dir, files)
 
     layouts = _check_files(files)
+    if (raw_dir / SAMPLE_MARKER).is_file():
+        layouts = {table: replace(layout, source_form="sample") for table, layout in layouts.items()}
     checksums = published_checksums(raw_dir)
     resolved_warehouse = warehouse_path(warehouse)
     log.info("Loading %d MIMIC-III tables from %s into %s of %s", len(layouts), raw_dir, schema, resolved_warehouse)

@@ -17,6 +17,7 @@ def apply_overrides(
     epochs: int | None = None,
     warehouse: Path | None = None,
     release_dir: Path | None = None,
+    waiver: str | None = None,
 ) -> tuple[Settings, str]:
     """Load the config file and apply command-line overrides, validating the result as a whole."""
     settings = load_settings(config)
@@ -29,6 +30,8 @@ def apply_overrides(
         data["train"]["epochs"] = epochs
     if warehouse is not None:
         data["warehouse"]["path"] = str(warehouse)
+    if waiver is not None:
+        data["export"]["waiver"] = waiver
     if release_dir is not None:
         data["export"]["out"] = str(release_dir)
     if rebalance is not None:

@@ -16,7 +16,7 @@ from equisynth.warehouse import table_exists
 VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+$")
 
 # raw.load_manifest.source_form -> dataset token of the release name.
-DATASET_LABELS = {"full": "mimic3", "demo": "mimic3demo"}
+DATASET_LABELS = {"full": "mimic3", "demo": "mimic3demo", "sample": "sample"}
 
 
 # Long descriptions of the dataset tokens, for the data card and the DataCite title.
@@ -41,10 +41,10 @@ def dataset_label(con: duckdb.DuckDBPyConnection) -> str:
     """Return the dataset token (`mimic3`, `mimic3demo` or `sample`) of the loaded raw data.
 
     raw.load_manifest.source_form distinguishes the demo (lower-case headers) from the full
-    release's form (upper-case headers, gzip). The built-in simulated sample is written in the
-    full release's form, so it is recognised by its ids: it numbers subject_id 1..n and hadm_id
-    100001..100000+m without gaps, while MIMIC-III ids have gaps (the demo's 100 patients alone
-    span subject_id 10006 to 44228).
+    release's form (upper-case headers, gzip), and records the built-in simulated sample as
+    'sample' (its folder carries a marker file). A sample written before the marker existed is
+    recognised by its ids: it numbers subject_id 1..n and hadm_id 100001..100000+m without gaps,
+    while MIMIC-III ids have gaps (the demo's 100 patients alone span subject_id 10006 to 44228).
     """
     if not table_exists(con, "raw", "load_manifest"):
         raise NotFoundError("Table raw.load_manifest is not in the warehouse. Run `equisynth load --raw DIR` first.")
@@ -55,9 +55,9 @@ def dataset_label(con: duckdb.DuckDBPyConnection) -> str:
             "select distinct source_form from raw.load_manifest where source_form is not null"
         ).fetchall()
     )
-    if forms not in (["demo"], ["full"]):
+    if forms not in (["demo"], ["full"], ["sample"]):
         raise NotFoundError(
-            f"raw.load_manifest.source_form is {forms}, expected either 'demo' or 'full' for every file. "
+            f"raw.load_manifest.source_form is {forms}, expected one of 'demo', 'full' or 'sample' for every file. "
             "Load one unmodified MIMIC-III folder with `equisynth load --raw DIR`."
         )
     if forms == ["full"] and _has_sample_ids(con):

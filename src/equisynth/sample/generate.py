@@ -1,5 +1,6 @@
 """Write the built-in sample: patients are drawn and written in batches, so memory stays flat."""
 
+import json
 import logging
 import shutil
 import tempfile
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from equisynth.errors import EquisynthError
+from equisynth.loader.discovery import SAMPLE_MARKER
 from equisynth.sample import diagnoses, prescriptions, tables
 from equisynth.sample.admissions import draw_admissions
 from equisynth.sample.patients import draw_patients
@@ -90,13 +92,26 @@ def write_sample(
     try:
         counts = _write_tables(n_patients, seed, staging, progress)
         out_dir.mkdir(parents=True, exist_ok=True)
+        _write_marker(staging, n_patients, seed)
         for name in TABLES:
             (staging / f"{name}.csv.gz").replace(out_dir / f"{name}.csv.gz")
+        (staging / SAMPLE_MARKER).replace(out_dir / SAMPLE_MARKER)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
     log.info("Wrote %s", ", ".join(f"{name} {rows:,}" for name, rows in counts.items()))
     return counts
+
+
+def _write_marker(folder: Path, n_patients: int, seed: int) -> None:
+    """Mark the folder as simulated, so the loader records it as the sample, not the full release."""
+    marker = {
+        "simulated": True,
+        "description": "equisynth built-in sample: simulated patients in MIMIC-III v1.4's layout, not research data.",
+        "patients": int(n_patients),
+        "seed": int(seed),
+    }
+    (folder / SAMPLE_MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
 
 
 def _write_tables(n_patients: int, seed: int, folder: Path, progress: Callable[[int], None] | None) -> dict[str, int]:

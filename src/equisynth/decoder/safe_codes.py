@@ -1,0 +1,72 @@
+"""Comorbidity flags that the decoder can express only with a code few real patients have.
+
+The decoder writes a diagnosis code only when at least k real training patients have it, or when
+no real patient has it at all (a dictionary code). A flag whose every code falls between (seen in
+1 to k-1 patients) would point at those patients, so the generator is asked not to set it.
+"""
+
+import logging
+from pathlib import Path
+
+from equisynth.codelists import load_code_lists
+from equisynth.decoder.diagnoses import code_signatures
+from equisynth.errors import NotFoundError
+from equisynth.warehouse import connect
+
+log = logging.getLogger(__name__)
+
+
+def _safe_codes(con, run_id: str, k: int) -> list[str]:
+    rows = con.execute(
+        """
+        with train as (
+            select splits.subject_id
+            from ml.splits as splits
+            inner join ml.model_runs as runs on runs.split_id = splits.split_id
+            where runs.run_id = ? and splits.part = 'train'
+        ),
+
+        seen_all as (
+            select upper(trim(icd9_code)) as code, count(distinct subject_id) as patients
+            from raw.diagnoses_icd
+            where icd9_code is not null
+            group by 1
+        ),
+
+        seen_train as (
+            select upper(trim(icd9_code)) as code, count(distinct subject_id) as patients
+            from raw.diagnoses_icd
+            where subject_id in (select subject_id from train)
+            group by 1
+        )
+
+        select distinct upper(trim(dictionary.icd9_code))
+        from raw.d_icd_diagnoses as dictionary
+        left join seen_all on seen_all.code = upper(trim(dictionary.icd9_code))
+        left join seen_train on seen_train.code = upper(trim(dictionary.icd9_code))
+        where dictionary.icd9_code is not null
+          and (coalesce(seen_all.patients, 0) = 0 or coalesce(seen_train.patients, 0) >= ?)
+        """,
+        [run_id, k],
+    ).fetchall()
+    return [code for (code,) in rows]
+
+
+def flags_without_safe_code(warehouse: Path | str | None, run_id: str, flag_columns: list[str], k: int) -> list[str]:
+    """Flags among `flag_columns` that no code seen in >= k training patients or in none can set."""
+    with connect(warehouse, read_only=True) as con:
+        if not con.execute("select count(*) from ml.model_runs where run_id = ?", [run_id]).fetchall()[0][0]:
+            raise NotFoundError(f"Run {run_id} is not in ml.model_runs. List runs with `select run_id from ml.model_runs`.")
+        codes = _safe_codes(con, run_id, k)
+
+    signatures = code_signatures(load_code_lists(), codes)
+    expressible = set()
+    for flags, _chapter in signatures.values():
+        expressible |= flags
+    blocked = sorted(flag for flag in flag_columns if flag not in expressible)
+    if blocked:
+        log.warning(
+            "Flags %s are never generated: each of their codes is seen in 1 to %d real patients, "
+            "so writing one could point at them.", ", ".join(blocked), k - 1,
+        )
+    return blocked
