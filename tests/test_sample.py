@@ -134,12 +134,47 @@ def test_dictionaries_cover_codes_in_use(tables):
     dictionary = set(tables["D_ICD_DIAGNOSES"]["ICD9_CODE"])
     used = set(tables["DIAGNOSES_ICD"]["ICD9_CODE"])
     assert used <= dictionary
-    assert len(dictionary - used) >= 200, "the dictionary should hold codes the sample does not use"
+    assert len(dictionary - used) >= 14_000, "the dictionary should hold codes the sample does not use"
     assert tables["D_ICD_DIAGNOSES"]["ICD9_CODE"].is_unique
     assert tables["D_ICD_DIAGNOSES"]["SHORT_TITLE"].str.len().max() <= 24
     assert tables["D_ICD_PROCEDURES"]["SHORT_TITLE"].str.len().max() <= 24
     assert len(tables["D_ICD_PROCEDURES"]) >= len(set(tables["PROCEDURES_ICD"]["ICD9_CODE"])) + 20
     assert set(tables["PROCEDURES_ICD"]["ICD9_CODE"]) <= set(tables["D_ICD_PROCEDURES"]["ICD9_CODE"])
+
+
+def test_diagnosis_dictionary_is_cms_v32(tables):
+    dictionary = tables["D_ICD_DIAGNOSES"]
+    assert len(dictionary) == 14_567
+    assert dictionary["ICD9_CODE"].tolist() == sorted(dictionary["ICD9_CODE"])
+    assert dictionary["ROW_ID"].tolist() == list(range(1, 14_568))
+    assert dictionary["SHORT_TITLE"].notna().all()
+    assert dictionary["LONG_TITLE"].notna().all()
+
+    titles = dictionary.set_index("ICD9_CODE")
+    assert titles.loc["0010", "SHORT_TITLE"] == "Cholera d/t vib cholerae"
+    assert titles.loc["0010", "LONG_TITLE"] == "Cholera due to vibrio cholerae"
+    assert titles.loc["4957", "SHORT_TITLE"] == '"ventilation" pneumonit', "quotes inside a title must survive CSV quoting"
+    assert titles.loc["V9199", "SHORT_TITLE"] == "Mult gest-plac/sac undet"
+
+
+def test_diagnosis_dictionary_titles_from_cms(tables):
+    from equisynth.sample.cms_dictionary import cms_diagnoses
+
+    cms = cms_diagnoses()
+    titles = tables["D_ICD_DIAGNOSES"].set_index("ICD9_CODE")
+    for code in sorted(set(tables["DIAGNOSES_ICD"]["ICD9_CODE"]) & set(cms)):
+        assert (titles.loc[code, "SHORT_TITLE"], titles.loc[code, "LONG_TITLE"]) == cms[code], code
+
+
+def test_diagnosis_dictionary_fills_every_chapter(tables):
+    codelists = pytest.importorskip("equisynth.codelists")
+    lists = codelists.load_code_lists()
+    used = set(tables["DIAGNOSES_ICD"]["ICD9_CODE"])
+    dictionary = tables["D_ICD_DIAGNOSES"]
+    unused = dictionary.loc[~dictionary["ICD9_CODE"].isin(used), "ICD9_CODE"]
+    per_chapter = unused.map(lists.chapter_for_code).value_counts()
+    for chapter in lists.chapters["chapter"].unique():
+        assert per_chapter.get(chapter, 0) >= 20, f"{chapter}: only {per_chapter.get(chapter, 0)} dictionary codes unused by patients"
 
 
 def test_dates_shifted_and_ordered(tables, admission_ages):

@@ -12,7 +12,9 @@ from typer.testing import CliRunner
 
 from equisynth.errors import EquisynthError
 from equisynth.validation import latest_validation_passed, validate
-from equisynth.validation.bounds import quantile_bounds
+from equisynth.validation.bounds import bounds_rows, column_kinds, derive_bounds, quantile_bounds, share_bound
+from equisynth.validation.reference import bounds_reference
+from equisynth.validation.reweighting import weighted_quantiles
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validation"
 GENERATION = "gen_validation_test"
@@ -174,11 +176,18 @@ def test_synthetic_generation_passes(generation_warehouse, tmp_path):
             [summary.validation_id],
         ).fetchall()
         split = con.execute("select distinct split_id from quality.distribution_bounds").fetchall()
+        unexplained = con.execute(
+            "select count(*) filter (where tolerance is null or n_eff is null or n_synthetic is null), "
+            "count(*) filter (where weighting is not null) "
+            "from quality.distribution_bounds where validation_id = ? and statistic <> 'domain'",
+            [summary.validation_id],
+        ).fetchone()
     statistics = dict(bounds)
     assert statistics["q50"] >= 3  # age, los_hospital_days, icu_days at least
     assert statistics["share"] > 50
     assert statistics["domain"] >= 5
     assert split == [("split_validation_test",)]
+    assert unexplained == (0, 0)
 
 
 def test_dotted_diagnosis_code_fails(real_warehouse, tmp_path):
@@ -327,6 +336,7 @@ def test_shifted_distribution_fails(generation_warehouse, tmp_path):
     summary = validate(path, table=f"{SCHEMA}.mm_admission_features", progress=False)
 
     assert failed(summary) == {(f"{SCHEMA}.mm_admission_features", "expect_column_quantiles_near_reference", "los_hospital_days")}
+    assert "(bound: allowed [" in summary.failures[0].observed_value
 
 
 @pytest.mark.slow
@@ -356,7 +366,17 @@ def test_rebalanced_attribute_left_out_of_shares(generation_warehouse, tmp_path)
             "select column_name from quality.distribution_bounds where validation_id = ? and statistic = 'excluded'",
             [planned.validation_id],
         ).fetchall()
+        weighting = con.execute(
+            "select distinct weighting from quality.distribution_bounds where validation_id = ? and statistic = 'share'",
+            [planned.validation_id],
+        ).fetchall()
+        strata = con.execute(
+            "select count(*) from quality.distribution_bounds where validation_id = ? and statistic = 'stratum'",
+            [planned.validation_id],
+        ).fetchone()[0]
     assert excluded == [("ethnicity_group",)]
+    assert weighting == [("post-stratified to the synthetic mix of ethnicity_group",)]
+    assert strata >= 2
 
 
 def test_latest_validation_needs_full_generation_run(generation_warehouse, tmp_path):
@@ -452,3 +472,179 @@ def test_decoded_generation_meets_structure(rebalanced_demo, tmp_path):
     structural = [f for f in summary.failures if f.expectation not in BOUND_EXPECTATIONS]
     assert structural == []
     assert len(summary.tables) == 5
+
+
+# Post-stratified bounds of a rebalanced generation, on small hand-made tables.
+
+REBALANCED = "gen_reweight_test"
+
+
+def make_admissions(group: str, rows: int, deaths: int, los_start: float, first_id: int, part_id: int = 0) -> pd.DataFrame:
+    """`rows` admissions of one ethnicity group inside multimorbid = 1, `deaths` of them with hospital_expire_flag = 1."""
+    ids = range(first_id, first_id + rows)
+    return pd.DataFrame(
+        {
+            "subject_id": list(ids),
+            "hadm_id": [100000 + i for i in ids],
+            "ethnicity_group": group,
+            "multimorbid": 1,
+            "hospital_expire_flag": [1 if i < deaths else 0 for i in range(rows)],
+            # Spread over [los_start, los_start + 4) in a fixed order.
+            "los_hospital_days": [los_start + (i * 37 % rows) * 4.0 / rows for i in range(rows)],
+        }
+    )
+
+
+@pytest.fixture
+def rebalanced_warehouse(tmp_path) -> Path:
+    """Training rows where the small group BLACK (40 rows) dies more often and stays longer than WHITE (160 rows),
+    and a generation that adds 40 WHITE and 160 BLACK rows that follow the real group-wise distributions."""
+    real = pd.concat(
+        [
+            make_admissions("WHITE", 160, deaths=16, los_start=2.0, first_id=1),
+            make_admissions("BLACK", 40, deaths=24, los_start=10.0, first_id=1001),
+            # Outside `within`, and held out: neither may shape the bounds.
+            make_admissions("WHITE", 50, deaths=50, los_start=60.0, first_id=2001).assign(multimorbid=0),
+            make_admissions("WHITE", 20, deaths=20, los_start=80.0, first_id=3001),
+        ],
+        ignore_index=True,
+    )
+    synthetic = pd.concat(
+        [
+            make_admissions("WHITE", 40, deaths=4, los_start=2.0, first_id=5001),
+            make_admissions("BLACK", 160, deaths=96, los_start=10.0, first_id=6001),
+        ],
+        ignore_index=True,
+    )
+    splits = pd.DataFrame({"subject_id": real["subject_id"]})
+    splits["part"] = ["holdout" if subject > 3000 else "train" for subject in splits["subject_id"]]
+
+    path = tmp_path / "equisynth.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema ml")
+        con.execute(f"create schema synthetic_{REBALANCED}")
+        con.execute("create table main.mm_admission_features as select * from real")
+        con.execute(f"create table synthetic_{REBALANCED}.mm_admission_features as select * from synthetic")
+        con.execute(
+            "create table ml.splits as select 'split_reweight' as split_id, subject_id, part, "
+            "timestamp '2026-01-01' as created_at from splits"
+        )
+        con.execute(
+            "create table ml.generations as select ? as generation_id, 'run_reweight' as run_id, 'augment' as mode, "
+            "'{\"by\": [\"ethnicity_group\"], \"within\": \"multimorbid = 1\"}' as rebalance_spec_json",
+            [REBALANCED],
+        )
+        con.execute(
+            "create table ml.rebalance_plans as select ? as generation_id, unnest(['WHITE', 'BLACK']) as group_label, "
+            "unnest(['{\"ethnicity_group\": \"WHITE\"}', '{\"ethnicity_group\": \"BLACK\"}']) as attributes_json",
+            [REBALANCED],
+        )
+    return path
+
+
+def reweighted_bounds(path: Path, weighted: bool = True, update: str | None = None):
+    """Bounds of the rebalanced generation, the synthetic rows they apply to, and the column kinds."""
+    with duckdb.connect(str(path)) as con:
+        if update:
+            con.execute(update)
+        reference, info = bounds_reference(con, REBALANCED)
+        synthetic = con.execute(f"select * from synthetic_{REBALANCED}.mm_admission_features").df()
+    if not weighted:
+        info.weights = None
+    kinds, _ = column_kinds(reference)
+    return derive_bounds(reference, kinds, info, quantile_tolerance=0.15, share_tolerance=0.10, z=3.0), synthetic, kinds
+
+
+def violated(bounds, synthetic: pd.DataFrame, kinds: dict[str, str]) -> set[tuple[str, str]]:
+    """(column, statistic or category) of each share or quartile bound that the synthetic rows break."""
+    broken = set()
+    for bound in bounds:
+        values = synthetic[bound.column_name]
+        if bound.statistic == "share":
+            matches = values == 1 if kinds[bound.column_name] == "binary" else values.astype(str) == bound.category
+            observed = float(matches.mean())
+            label = bound.category
+        elif bound.statistic.startswith("q"):
+            observed = float(values.quantile(int(bound.statistic[1:]) / 100))
+            label = bound.statistic
+        else:
+            continue
+        if not bound.lower_bound <= observed <= bound.upper_bound:
+            broken.add((bound.column_name, label))
+    return broken
+
+
+def test_unweighted_bounds_fail_rebalanced_mix(rebalanced_warehouse):
+    bounds, synthetic, kinds = reweighted_bounds(rebalanced_warehouse, weighted=False)
+
+    broken = violated(bounds, synthetic, kinds)
+
+    assert ("hospital_expire_flag", "1") in broken
+    assert ("los_hospital_days", "q50") in broken
+
+
+def test_reweighted_bounds_pass_rebalanced_mix(rebalanced_warehouse):
+    bounds, synthetic, kinds = reweighted_bounds(rebalanced_warehouse)
+
+    death = next(b for b in bounds if b.column_name == "hospital_expire_flag")
+
+    assert violated(bounds, synthetic, kinds) == set()
+    assert death.real_value == pytest.approx(0.2 * 0.1 + 0.8 * 0.6)
+    assert death.unweighted_value == pytest.approx(40 / 200)
+    # Kish: weights 0.2/160 (WHITE) and 0.8/40 (BLACK) give 1 / (0.2^2/160 + 0.8^2/40).
+    assert death.n_eff == pytest.approx(1 / (0.2**2 / 160 + 0.8**2 / 40), abs=0.01)
+    assert death.n_synthetic == 200
+    assert death.tolerance_source == "sampling error (z = 3)"
+    assert not any(b.column_name == "ethnicity_group" and b.statistic == "share" for b in bounds)
+
+
+def test_reweighted_bounds_catch_shifted_columns(rebalanced_warehouse):
+    bounds, synthetic, kinds = reweighted_bounds(
+        rebalanced_warehouse,
+        update=f"update synthetic_{REBALANCED}.mm_admission_features "
+        "set los_hospital_days = los_hospital_days + 30, hospital_expire_flag = 1",
+    )
+
+    broken = violated(bounds, synthetic, kinds)
+
+    assert ("hospital_expire_flag", "1") in broken
+    assert {("los_hospital_days", "q25"), ("los_hospital_days", "q50"), ("los_hospital_days", "q75")} <= broken
+
+
+def test_stratum_without_real_rows_uses_unweighted_reference(rebalanced_warehouse):
+    bounds, _, _ = reweighted_bounds(
+        rebalanced_warehouse,
+        update=f"update synthetic_{REBALANCED}.mm_admission_features set ethnicity_group = 'ASIAN' where subject_id < 5011",
+    )
+    with duckdb.connect(str(rebalanced_warehouse)) as con:
+        _, info = bounds_reference(con, REBALANCED)
+
+    strata = {stratum.label: stratum for stratum in info.weights.strata}
+    asian = [row for row in bounds_rows(bounds, info) if row["statistic"] == "stratum" and row["category"] == "ethnicity_group=ASIAN"]
+
+    assert not strata["ethnicity_group=ASIAN"].reweighted
+    assert info.weights.unmatched_share == pytest.approx(10 / 200)
+    assert info.weights.weights.sum() == pytest.approx(1.0)
+    assert "compared with the unweighted real rows" in asian[0]["note"]
+    assert asian[0]["n_synthetic"] == 10
+
+
+def test_weighted_quantiles_match_pandas_for_equal_weights():
+    values = pd.Series([5.0, 1.0, 3.0, 3.0, 10.0, 2.5, 7.0])
+    probabilities = [0.0, 0.1, 0.25, 0.5, 0.75, 1.0]
+
+    result = weighted_quantiles(values.to_numpy(), [0.2] * len(values), probabilities)
+
+    assert result == pytest.approx(values.quantile(probabilities).to_numpy())
+
+
+def test_share_tolerance_widens_with_sampling_error():
+    indicator = pd.Series([1] * 5 + [0] * 15).astype(bool).to_numpy()
+
+    small = share_bound("hospital_expire_flag", "1", indicator, [1 / 20] * 20, 0.10, 3.0, n_synthetic=20)
+    fixed = share_bound("hospital_expire_flag", "1", indicator, [1 / 20] * 20, 0.10, 0.01, n_synthetic=20)
+
+    assert small.tolerance == pytest.approx(3 * (0.25 * 0.75 * (1 / 20 + 1 / 20)) ** 0.5, abs=1e-6)
+    assert small.tolerance_source == "sampling error (z = 3)"
+    assert fixed.tolerance == pytest.approx(0.10)
+    assert fixed.tolerance_source == "share_tolerance"

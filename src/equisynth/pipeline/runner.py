@@ -111,7 +111,7 @@ def run_pipeline(
             elif isinstance(exc, EquisynthError):
                 reason = str(exc)
             else:
-                log.exception("Step %s failed", step.name)
+                log.debug("Step %s failed", step.name, exc_info=True)
                 reason = f"{type(exc).__name__}: {exc}"
             raise StepFailed(
                 f"Step '{step.name}' ({step.title}) failed: {reason}\n"

@@ -178,8 +178,19 @@ def evaluate_inputs(ctx: PipelineContext) -> dict:
 def run_evaluate(ctx: PipelineContext) -> dict:
     from equisynth.evaluation import evaluate
 
-    summary = evaluate(ctx.warehouse, ctx.output("generate", "generation_id"), settings=ctx.settings)
-    return {"report": str(summary.report_path), "headline": summary.headline()}
+    summary = evaluate(ctx.warehouse, ctx.output("generate", "generation_id"), settings=ctx.settings.evaluate)
+    return {"report": str(summary.report_path), "headline": _headline_text(summary.headline())}
+
+
+def _headline_text(headline) -> dict[str, str]:
+    """Metric name -> "value [CI low, CI high]" for the final summary of the run."""
+    texts = {}
+    for row in headline.itertuples(index=False):
+        if row.value is None or row.value != row.value:  # missing or NaN
+            texts[row.metric] = "not estimated"
+        else:
+            texts[row.metric] = f"{row.value:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}]"
+    return texts
 
 
 # --- export -------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from equisynth.errors import EquisynthError
 from equisynth.paths import DBT_PROJECT_DIR
 from equisynth.sample import figures, icd9, writer
 from equisynth.sample.admissions import CAREUNITS, AdmissionBatch
+from equisynth.sample.cms_dictionary import cms_diagnoses
 
 log = logging.getLogger(__name__)
 
@@ -287,10 +288,17 @@ def _dictionary_fields(entries: list[tuple[str, str, str]]) -> dict:
 
 
 def diagnosis_dictionary() -> dict:
-    """Return D_ICD_DIAGNOSES fields: the codes in use plus extra subclassification codes."""
-    titles = dict(catalogue().titles)
-    for code, short, long in icd9.dictionary_only_codes():
-        titles.setdefault(code, (short, long))
+    """Return D_ICD_DIAGNOSES fields: the 14,567 codes of CMS ICD-9-CM v32, as in MIMIC-III v1.4.
+
+    The decoder needs codes of every chapter that no patient of the sample has, so the sample
+    ships the whole list. A code in use that CMS v32 lacks keeps the sample's own titles.
+    """
+    titles = dict(cms_diagnoses())
+    missing = [code for code in catalogue().codes if code not in titles]
+    for code in missing:
+        titles[code] = catalogue().titles[code]
+    if missing:
+        log.info("Added %d sample code(s) that CMS ICD-9-CM v32 lacks to D_ICD_DIAGNOSES: %s", len(missing), ", ".join(missing))
     return _dictionary_fields([(code, short, long) for code, (short, long) in titles.items()])
 
 

@@ -1,11 +1,14 @@
 """ICD-9-CM codes and titles used by the built-in sample.
 
 Codes are the public ICD-9-CM classification, written without the dot as MIMIC-III stores them
-(for example "0389" for 038.9 and "V4511" for V45.11). The short and long titles are written
-for this project. Each condition pool contains codes that the Quan (2005) enhanced ICD-9 coding
-algorithm maps to that one Elixhauser condition (or, for the `cci_` pools, to that one Charlson
-condition and no Elixhauser condition), so that the comorbidity flags of the marts come out as
-drawn.
+(for example "0389" for 038.9 and "V4511" for V45.11). The short and long titles of the
+diagnosis codes are written for this project. D_ICD_DIAGNOSES takes its titles from the CMS list
+(see `cms_dictionary`) and uses these only for a code that the CMS list lacks.
+
+Each `elix_` condition pool contains codes that the Quan (2005) enhanced ICD-9 coding algorithm
+maps to that one Elixhauser condition. Each `cci_` pool contains codes that it maps to that one
+Charlson condition and to no Elixhauser condition. So the comorbidity flags of the marts come out
+as drawn.
 """
 
 # Codes per drawn condition: (code, short title, long title).
@@ -266,173 +269,6 @@ NEWBORN_OTHER_CODES: list[tuple[str, str, str, float]] = [
     ("7706", "NB transitory tachypnea", "Transitory tachypnea of newborn", 1.0),
     ("7470", "Patent ductus arteriosus", "Patent ductus arteriosus", 0.3),
 ]
-
-# Extra dictionary entries built from ICD-9-CM fifth-digit subclassifications, so that
-# D_ICD_DIAGNOSES is a dictionary and not a list of the codes the sample uses.
-_DIABETES_MANIFESTATIONS = [
-    ("0", "without mention of complication"), ("1", "with ketoacidosis"), ("2", "with hyperosmolarity"),
-    ("3", "with other coma"), ("4", "with renal manifestations"), ("5", "with ophthalmic manifestations"),
-    ("6", "with neurological manifestations"), ("7", "with peripheral circulatory disorders"),
-    ("8", "with other specified manifestations"), ("9", "with unspecified complication"),
-]
-_DIABETES_TYPES = [
-    ("0", "type II or unspecified type, not stated as uncontrolled"), ("1", "type I [juvenile type], not stated as uncontrolled"),
-    ("2", "type II or unspecified type, uncontrolled"), ("3", "type I [juvenile type], uncontrolled"),
-]
-_MI_SITES = [
-    ("0", "anterolateral wall"), ("1", "other anterior wall"), ("2", "inferolateral wall"), ("3", "inferoposterior wall"),
-    ("4", "other inferior wall"), ("5", "other lateral wall"), ("6", "true posterior wall infarction"),
-    ("7", "subendocardial infarction"), ("8", "other specified sites"), ("9", "unspecified site"),
-]
-_MI_EPISODES = [("0", "episode of care unspecified"), ("1", "initial episode of care"), ("2", "subsequent episode of care")]
-_ULCER_KINDS = [
-    ("0", "acute with hemorrhage"), ("1", "acute with perforation"), ("2", "acute with hemorrhage and perforation"),
-    ("3", "acute without mention of hemorrhage or perforation"), ("4", "chronic or unspecified with hemorrhage"),
-    ("5", "chronic or unspecified with perforation"), ("6", "chronic or unspecified with hemorrhage and perforation"),
-    ("7", "chronic without mention of hemorrhage or perforation"),
-    ("9", "unspecified as acute or chronic, without mention of hemorrhage or perforation"),
-]
-_OBSTRUCTION = [("0", "without mention of obstruction"), ("1", "with obstruction")]
-_SECONDARY_SITES = [
-    ("1970", "lung"), ("1971", "mediastinum"), ("1972", "pleura"), ("1973", "other respiratory organs"),
-    ("1974", "small intestine including duodenum"), ("1975", "large intestine and rectum"),
-    ("1976", "retroperitoneum and peritoneum"), ("1977", "liver, specified as secondary"), ("1978", "other digestive organs and spleen"),
-    ("1980", "kidney"), ("1981", "other urinary organs"), ("1982", "skin"), ("1983", "brain and spinal cord"),
-    ("1984", "other parts of nervous system"), ("1985", "bone and bone marrow"), ("1986", "ovary"), ("1987", "adrenal gland"),
-    ("19881", "breast"), ("19882", "genital organs"), ("19889", "other specified sites"),
-]
-_CKD_STAGES = [
-    ("5851", "Stage I"), ("5852", "Stage II (mild)"), ("5853", "Stage III (moderate)"), ("5854", "Stage IV (severe)"),
-    ("5855", "Stage V"), ("5856", "end stage renal disease"), ("5859", "unspecified"),
-]
-_SEPTICEMIA = [
-    ("0380", "Streptococcal septicemia"), ("03810", "Staphylococcal septicemia, unspecified"),
-    ("03811", "Methicillin susceptible Staphylococcus aureus septicemia"), ("03819", "Other staphylococcal septicemia"),
-    ("0382", "Pneumococcal septicemia [Streptococcus pneumoniae septicemia]"), ("0383", "Septicemia due to anaerobes"),
-    ("03840", "Septicemia due to gram-negative organism, unspecified"), ("03842", "Septicemia due to escherichia coli [E. coli]"),
-    ("03843", "Septicemia due to pseudomonas"), ("03849", "Other septicemia due to gram-negative organisms"),
-    ("0388", "Other specified septicemias"), ("0389", "Unspecified septicemia"),
-]
-_DYSRHYTHMIAS = [
-    ("4270", "Paroxysmal supraventricular tachycardia"), ("4271", "Paroxysmal ventricular tachycardia"),
-    ("4272", "Paroxysmal tachycardia, unspecified"), ("42731", "Atrial fibrillation"), ("42732", "Atrial flutter"),
-    ("42741", "Ventricular fibrillation"), ("42742", "Ventricular flutter"), ("4275", "Cardiac arrest"),
-    ("42760", "Premature beats, unspecified"), ("42761", "Supraventricular premature beats"), ("42769", "Other premature beats"),
-    ("42781", "Sinoatrial node dysfunction"), ("42789", "Other specified cardiac dysrhythmias"), ("4279", "Cardiac dysrhythmia, unspecified"),
-]
-_MOTOR_VEHICLE_PERSONS = [
-    ("0", "injuring driver of motor vehicle other than motorcycle"), ("1", "injuring passenger in motor vehicle other than motorcycle"),
-    ("2", "injuring motorcyclist"), ("3", "injuring passenger on motorcycle"), ("4", "injuring occupant of streetcar"),
-    ("5", "injuring rider of animal; occupant of animal-drawn vehicle"), ("6", "injuring pedal cyclist"),
-    ("7", "injuring pedestrian"), ("8", "injuring other specified person"), ("9", "injuring unspecified person"),
-]
-_HYPERTENSION_KINDS = [("0", "malignant"), ("1", "benign"), ("9", "unspecified")]
-_HYPERTENSIVE_HEART_KIDNEY = [
-    ("0", "without heart failure and with chronic kidney disease stage I through stage IV, or unspecified"),
-    ("1", "with heart failure and with chronic kidney disease stage I through stage IV, or unspecified"),
-    ("2", "without heart failure and with chronic kidney disease stage V or end stage renal disease"),
-    ("3", "with heart failure and chronic kidney disease stage V or end stage renal disease"),
-]
-_CEREBRAL_OCCLUSIONS = [("0", "Cerebral thrombosis"), ("1", "Cerebral embolism"), ("9", "Cerebral artery occlusion, unspecified")]
-_HEART_FAILURE = [
-    ("4280", "Congestive heart failure, unspecified"), ("4281", "Left heart failure"),
-    ("42820", "Systolic heart failure, unspecified"), ("42821", "Acute systolic heart failure"),
-    ("42822", "Chronic systolic heart failure"), ("42823", "Acute on chronic systolic heart failure"),
-    ("42830", "Diastolic heart failure, unspecified"), ("42831", "Acute diastolic heart failure"),
-    ("42832", "Chronic diastolic heart failure"), ("42833", "Acute on chronic diastolic heart failure"),
-    ("42840", "Combined systolic and diastolic heart failure, unspecified"),
-    ("42841", "Acute combined systolic and diastolic heart failure"),
-    ("42842", "Chronic combined systolic and diastolic heart failure"),
-    ("42843", "Acute on chronic combined systolic and diastolic heart failure"), ("4289", "Heart failure, unspecified"),
-]
-_FLUID_ELECTROLYTE = [
-    ("2760", "Hyperosmolality and/or hypernatremia"), ("2761", "Hyposmolality and/or hyponatremia"), ("2762", "Acidosis"),
-    ("2763", "Alkalosis"), ("2764", "Mixed acid-base balance disorder"), ("27650", "Volume depletion, unspecified"),
-    ("27651", "Dehydration"), ("27652", "Hypovolemia"), ("2766", "Fluid overload"), ("2767", "Hyperpotassemia"),
-    ("2768", "Hypopotassemia"), ("2769", "Electrolyte and fluid disorders not elsewhere classified"),
-]
-_ANEMIAS = [
-    ("2800", "Iron deficiency anemia secondary to blood loss (chronic)"),
-    ("2801", "Iron deficiency anemia secondary to inadequate dietary iron intake"),
-    ("2808", "Other specified iron deficiency anemias"), ("2809", "Iron deficiency anemia, unspecified"),
-    ("2810", "Pernicious anemia"), ("2811", "Other vitamin B12 deficiency anemia"), ("2812", "Folate-deficiency anemia"),
-    ("2813", "Other specified megaloblastic anemias not elsewhere classified"), ("2814", "Protein-deficiency anemia"),
-    ("2818", "Anemia associated with other specified nutritional deficiency"), ("2819", "Unspecified deficiency anemia"),
-]
-_SURGICAL_REACTIONS = [
-    ("E8780", "transplant of whole organ"), ("E8781", "implant of artificial internal device"),
-    ("E8782", "anastomosis, bypass, or graft, with natural or artificial tissues used as implant"),
-    ("E8783", "formation of external stoma"), ("E8784", "other restorative surgery"), ("E8785", "amputation of limb(s)"),
-    ("E8786", "removal of other organ (partial) (total)"),
-]
-_PROCEDURE_REACTIONS = [
-    ("E8790", "Cardiac catheterization"), ("E8791", "Kidney dialysis"), ("E8792", "Radiological procedure and radiotherapy"),
-    ("E8793", "Shock therapy"), ("E8794", "Aspiration of fluid"), ("E8795", "Insertion of gastric or duodenal sound"),
-    ("E8796", "Urinary catheterization"), ("E8797", "Blood sampling"), ("E8799", "Unspecified procedure"),
-]
-_MALIGNANCY_HISTORY = [
-    ("V1000", "gastrointestinal tract, unspecified"), ("V1003", "esophagus"), ("V1004", "stomach"), ("V1005", "large intestine"),
-    ("V1006", "rectum, rectosigmoid junction, and anus"), ("V1011", "bronchus and lung"), ("V103", "breast"),
-    ("V1046", "prostate"), ("V1052", "kidney"), ("V1082", "malignant melanoma of skin"),
-]
-
-
-def _short(text: str) -> str:
-    return text[:24]
-
-
-def dictionary_only_codes() -> list[tuple[str, str, str]]:
-    """Return the extra D_ICD_DIAGNOSES entries, built from fifth-digit subclassifications."""
-    entries: list[tuple[str, str, str]] = []
-
-    for digit, manifestation in _DIABETES_MANIFESTATIONS:
-        for fifth, kind in _DIABETES_TYPES:
-            long_title = f"Diabetes {manifestation}, {kind}" if digit != "0" else f"Diabetes mellitus {manifestation}, {kind}"
-            entries.append((f"250{digit}{fifth}", _short(f"DM {manifestation}"), long_title))
-
-    for site, site_text in _MI_SITES:
-        for episode, episode_text in _MI_EPISODES:
-            entries.append((f"410{site}{episode}", _short(f"AMI {site_text}"), f"Acute myocardial infarction of {site_text}, {episode_text}"))
-
-    for category, organ in (("531", "Gastric"), ("532", "Duodenal")):
-        for kind, kind_text in _ULCER_KINDS:
-            for fifth, obstruction in _OBSTRUCTION:
-                entries.append((f"{category}{kind}{fifth}", _short(f"{organ} ulcer {kind_text}"), f"{organ} ulcer, {kind_text}, {obstruction}"))
-
-    for code, site in _SECONDARY_SITES:
-        entries.append((code, _short(f"Sec mal neo {site}"), f"Secondary malignant neoplasm of {site}"))
-
-    for code, stage in _CKD_STAGES:
-        entries.append((code, _short(f"Chr kidney dis {stage}"), f"Chronic kidney disease, {stage}"))
-
-    for code, title in _SEPTICEMIA + _DYSRHYTHMIAS:
-        entries.append((code, _short(title), title))
-
-    for digit, kind in _HYPERTENSION_KINDS:
-        entries.append((f"403{digit}0", _short(f"Hyp kid {kind} w cr kid I-IV"), f"Hypertensive chronic kidney disease, {kind}, with chronic kidney disease stage I through stage IV, or unspecified"))
-        entries.append((f"403{digit}1", _short(f"Hyp kid {kind} w cr kid V"), f"Hypertensive chronic kidney disease, {kind}, with chronic kidney disease stage V or end stage renal disease"))
-        for fifth, text in _HYPERTENSIVE_HEART_KIDNEY:
-            entries.append((f"404{digit}{fifth}", _short(f"Hyp ht/kd {kind} {fifth}"), f"Hypertensive heart and chronic kidney disease, {kind}, {text}"))
-
-    for digit, text in _CEREBRAL_OCCLUSIONS:
-        entries.append((f"434{digit}0", _short(f"{text} w/o infarct"), f"{text} without mention of cerebral infarction"))
-        entries.append((f"434{digit}1", _short(f"{text} w infarct"), f"{text} with cerebral infarction"))
-
-    for code, title in _HEART_FAILURE + _FLUID_ELECTROLYTE + _ANEMIAS:
-        entries.append((code, _short(title), title))
-
-    for code, text in _SURGICAL_REACTIONS:
-        entries.append((code, _short(f"Abn react-{text}"), f"Surgical operation with {text} causing abnormal patient reaction, or later complication, without mention of misadventure at time of operation"))
-    for code, text in _PROCEDURE_REACTIONS:
-        entries.append((code, _short(f"Abn react-{text.lower()}"), f"{text} as the cause of abnormal reaction of patient, or of later complication, without mention of misadventure at time of procedure"))
-    for code, site in _MALIGNANCY_HISTORY:
-        entries.append((code, _short(f"Hx of malig neo {site}"), f"Personal history of malignant neoplasm of {site}"))
-
-    for fourth, person in _MOTOR_VEHICLE_PERSONS:
-        entries.append((f"E812{fourth}", _short(f"Mv collis {person}"), f"Other motor vehicle traffic accident involving collision with motor vehicle {person}"))
-
-    return entries
-
 
 # ICD-9-CM procedure codes (volume 3), dot-less: (code, short title, long title, weight).
 ADULT_PROCEDURES: list[tuple[str, str, str, float]] = [

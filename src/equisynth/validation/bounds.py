@@ -2,28 +2,28 @@
 
 Three kinds of bound, each turned into Great Expectations expectations:
 - continuous columns: the 25th, 50th and 75th percentiles within `quantile_tolerance` times
-  the real interquartile range of the real percentile;
-- categorical and binary columns: each value's share within `share_tolerance` of its real
-  share (a computed 0/1 column per value, whose mean is the share);
+  the real interquartile range of the real percentile, widened to the sampling error where
+  that is larger (see `quantile_bounds`);
+- categorical and binary columns: each value's share within max(`share_tolerance`,
+  z * sqrt(p(1-p)/n_eff + p(1-p)/n_synthetic)) of its real share p (a computed 0/1 column per
+  value, whose mean is the share), where n_eff is Kish's effective size of the reference;
 - categorical columns: no value outside the real domain.
 
-The reference is the training part of the split that the generator was trained on, because the
-holdout rows are kept for evaluation and must not shape what synthetic data is accepted.
+`reference.bounds_reference` selects the real rows (and their weights) that the bounds come from.
 """
 
 import json
 import logging
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import duckdb
+import numpy as np
 import pandas as pd
 import yaml
 
-from equisynth.errors import NotFoundError
 from equisynth.paths import DBT_PROJECT_DIR
-from equisynth.warehouse import table_exists
+from equisynth.validation.reference import BoundsReference
+from equisynth.validation.reweighting import kish_effective_size, weighted_quantiles
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,13 @@ DEFAULT_CONDITION_COLUMNS = ("ethnicity_group", "insurance", "gender", "age_band
 
 @dataclass
 class Bound:
-    """One bound on a synthetic mart column, with the real value it was derived from."""
+    """One bound on a synthetic mart column, with the reference value it was derived from.
+
+    `real_value` is the value of the reference (post-stratified where the generation is
+    rebalanced) and `unweighted_value` the plain value of the real training rows. `tolerance` is
+    the larger distance from `real_value` to a bound, and `tolerance_source` names what set it:
+    the fixed tolerance or the sampling error.
+    """
 
     column_name: str
     statistic: str  # "q25", "q50", "q75", "share" or "domain"
@@ -45,18 +51,11 @@ class Bound:
     lower_bound: float | None
     upper_bound: float | None
     domain: list[str] | None = None
-
-
-@dataclass
-class BoundsReference:
-    """Source of the bounds: the split, its training rows, and the columns left out of the share bounds with the reason."""
-
-    split_id: str
-    mode: str | None
-    reference_rows: int
-    restricted_to: str | None
-    excluded_columns: dict[str, str]
-    extra_domain: dict[str, list[str]]
+    unweighted_value: float | None = None
+    tolerance: float | None = None
+    tolerance_source: str | None = None
+    n_eff: float | None = None
+    n_synthetic: int | None = None
 
 
 def column_kinds(mart: pd.DataFrame, yml_path: Path = MART_YML) -> tuple[dict[str, str], set[str]]:
@@ -102,143 +101,33 @@ def infer_kind(name: str, values: pd.Series) -> str:
         return "binary"
     return "count"
 
-
-def training_split_id(con: duckdb.DuckDBPyConnection, generation_id: str) -> str:
-    """Return the split whose training rows the generation's model learnt from.
-
-    Follows ml.generations -> ml.model_runs when both have the generation; otherwise takes the
-    most recent split in ml.splits.
-    """
-    if table_exists(con, "ml", "generations") and table_exists(con, "ml", "model_runs"):
-        row = con.execute(
-            "select r.split_id from ml.generations g join ml.model_runs r using (run_id) where g.generation_id = ?",
-            [generation_id],
-        ).fetchone()
-        if row and row[0]:
-            return row[0]
-
-    if not table_exists(con, "ml", "splits"):
-        raise NotFoundError(
-            "Table ml.splits is not in the warehouse, so there are no training rows to derive "
-            "distribution bounds from. Run `equisynth split` (or `equisynth train`) first."
-        )
-    row = con.execute(
-        "select split_id from ml.splits group by split_id order by max(created_at) desc, split_id desc limit 1"
-    ).fetchone()
-    if row is None:
-        raise NotFoundError("Table ml.splits is empty. Run `equisynth split` first.")
-    log.info("Generation %s has no model run with a split, so the latest split %s is used.", generation_id, row[0])
-    return row[0]
-
-
-def generation_design(con: duckdb.DuckDBPyConnection, generation_id: str) -> tuple[str | None, dict]:
-    """Return the generation's mode and rebalance spec (empty where ml.generations lacks them)."""
-    if not table_exists(con, "ml", "generations"):
-        return None, {}
-    row = con.execute(
-        "select mode, rebalance_spec_json from ml.generations where generation_id = ?", [generation_id]
-    ).fetchone()
-    if row is None:
-        return None, {}
-    mode, spec_json = row
-    spec = json.loads(spec_json) if spec_json else {}
-    return mode, spec if isinstance(spec, dict) else {}
-
-
-def rebalanced_attributes(con: duckdb.DuckDBPyConnection, generation_id: str) -> dict[str, set[str]]:
-    """Return each attribute that ml.rebalance_plans sets target shares for, with its target values."""
-    if not table_exists(con, "ml", "rebalance_plans"):
-        return {}
-    rows = con.execute(
-        "select attributes_json from ml.rebalance_plans where generation_id = ?", [generation_id]
-    ).fetchall()
-    attributes: dict[str, set[str]] = {}
-    for (attributes_json,) in rows:
-        for column, value in json.loads(attributes_json).items():
-            attributes.setdefault(column, set()).add(str(value))
-    return attributes
-
-
-def parse_within(within: str | None) -> tuple[str, str] | None:
-    """Split a `column = value` restriction; None when there is none."""
-    if not within:
-        return None
-    match = re.fullmatch(r"\s*([a-z_][a-z0-9_]*)\s*=\s*'?([^']*?)'?\s*", within)
-    return (match.group(1), match.group(2)) if match else None
-
-
-def bounds_reference(con: duckdb.DuckDBPyConnection, generation_id: str) -> tuple[pd.DataFrame, BoundsReference]:
-    """Read the real training rows the bounds come from and decide which shares are expected to differ.
-
-    A rebalanced generation changes the shares of its rebalanced attributes by design, so those
-    columns keep only the domain bound (widened by the plan's target values). An `augment`
-    generation restricted to a sub-population (`within`) is compared with the training rows of
-    that sub-population, and the restricting column is left out of the share bounds.
-    """
-    split_id = training_split_id(con, generation_id)
-    mode, spec = generation_design(con, generation_id)
-    excluded: dict[str, str] = {}
-    where = ""
-    restricted_to = None
-
-    within = parse_within(spec.get("within")) if spec else None
-    if within and mode == "augment":
-        column, value = within
-        where = f" and cast(m.{column} as varchar) = '{value.replace(chr(39), chr(39) * 2)}'"
-        restricted_to = f"{column} = {value}"
-        excluded[column] = f"the generation only adds rows with {column} = {value}"
-
-    reference = con.execute(
-        "select m.* from main.mm_admission_features m "
-        "where m.subject_id in (select subject_id from ml.splits where split_id = ? and part = 'train')" + where,
-        [split_id],
-    ).df()
-    if reference.empty:
-        raise NotFoundError(
-            f"Split {split_id} has no training rows in main.mm_admission_features"
-            + (f" with {restricted_to}" if restricted_to else "")
-            + ". Rebuild the mart (`equisynth build`) and the split (`equisynth split`)."
-        )
-
-    plan = rebalanced_attributes(con, generation_id)
-    for column in plan:
-        excluded[column] = "its shares are set by the rebalance plan, so they differ from the real ones by design"
-    if "age_band" in plan:
-        excluded["age"] = "age_band is rebalanced, so the age distribution differs by design"
-
-    return reference, BoundsReference(
-        split_id=split_id,
-        mode=mode,
-        reference_rows=len(reference),
-        restricted_to=restricted_to,
-        excluded_columns=excluded,
-        extra_domain={column: sorted(values) for column, values in plan.items()},
-    )
-
-
-def exclude_conditions(info: BoundsReference, conditions: set[str]) -> None:
-    """Leave the condition columns out of the share bounds of a `counts` generation, whose request fixes them."""
-    if info.mode != "counts":
-        return
-    for column in sorted(conditions):
-        info.excluded_columns.setdefault(column, "the generation request fixes the rows per condition value")
-
-
 def derive_bounds(
     reference: pd.DataFrame,
     kinds: dict[str, str],
     info: BoundsReference,
     quantile_tolerance: float,
     share_tolerance: float,
+    z: float = 3.0,
 ) -> list[Bound]:
     """Compute the bounds of every continuous, categorical and binary mart column."""
+    weights = info.weights.weights if info.weights is not None else np.full(len(reference), 1.0 / max(len(reference), 1))
+    synthetic_rows = info.synthetic_rows or {}
     bounds: list[Bound] = []
     for column in reference.columns:
         kind = kinds.get(column)
         values = reference[column]
+        present = values.notna().to_numpy()
+        if kind in ("continuous", "categorical") and present.any() and weights[present].sum() <= 0:
+            # Possible after post-stratification: every real row with a value is in a stratum the synthetic rows lack.
+            info.excluded_columns.setdefault(column, "no real row with a value keeps a positive weight after post-stratification")
 
-        if kind == "continuous" and column not in info.excluded_columns:
-            bounds.extend(quantile_bounds(column, values.dropna().astype(float), quantile_tolerance))
+        if kind == "continuous" and column not in info.excluded_columns and present.any():
+            bounds.extend(
+                quantile_bounds(
+                    column, values[present].astype(float), quantile_tolerance,
+                    weights=weights[present], z=z, n_synthetic=synthetic_rows.get(column),
+                )
+            )
 
         if kind == "categorical":
             domain = sorted({str(v) for v in values.dropna()} | set(info.extra_domain.get(column, [])))
@@ -249,41 +138,117 @@ def derive_bounds(
 
         if kind == "binary":
             # The share of 0 is 1 minus the share of 1, so only 1 is bounded, also where no real row has it.
-            shares = pd.Series({"1": float((values == 1).mean())})
+            # Missing values count as "not 1", as in the synthetic 0/1 column.
+            indicators = {"1": (values == 1).fillna(False).to_numpy(dtype=bool)}
+            share_weights = weights
         else:
-            shares = values.dropna().astype(str).value_counts(normalize=True).sort_index()
+            labels = values[present].astype(str)
+            indicators = {category: (labels == category).to_numpy() for category in sorted(labels.unique())}
+            share_weights = weights[present]
 
-        for category, share in shares.items():
+        for category, indicator in indicators.items():
             bounds.append(
-                Bound(
-                    column,
-                    "share",
-                    str(category),
-                    round(float(share), 6),
-                    round(max(0.0, share - share_tolerance), 6),
-                    round(min(1.0, share + share_tolerance), 6),
-                )
+                share_bound(column, str(category), indicator, share_weights, share_tolerance, z, synthetic_rows.get("*"))
             )
     return bounds
 
 
-def quantile_bounds(column: str, values: pd.Series, tolerance: float) -> list[Bound]:
+def sampling_margin(p: float, n_eff: float, n_synthetic: int | None, z: float) -> float:
+    """Return z standard errors of the difference between a synthetic and a reference share p.
+
+    NOTE: this normal approximation understates the sampling error of shares near 0 or 1 in a
+    small reference, so the fixed share_tolerance is the floor of every share bound.
+    """
+    variance = p * (1 - p) / n_eff if n_eff > 0 else 0.0
+    if n_synthetic:
+        variance += p * (1 - p) / n_synthetic
+    return z * float(np.sqrt(variance))
+
+
+def share_bound(
+    column: str,
+    category: str,
+    indicator: np.ndarray,
+    weights: np.ndarray,
+    tolerance: float,
+    z: float,
+    n_synthetic: int | None,
+) -> Bound:
+    """Bound the share of one category: max(tolerance, z standard errors) around the weighted reference share."""
+    indicator = np.asarray(indicator, dtype=bool)
+    weights = np.asarray(weights, dtype=float)
+    share = float(np.sum(weights[indicator]) / np.sum(weights)) if np.sum(weights) > 0 else 0.0
+    unweighted = float(indicator.mean()) if indicator.size else 0.0
+    n_eff = kish_effective_size(weights)
+    sampling = sampling_margin(share, n_eff, n_synthetic, z)
+    margin = max(tolerance, sampling)
+    return Bound(
+        column,
+        "share",
+        category,
+        round(share, 6),
+        round(max(0.0, share - margin), 6),
+        round(min(1.0, share + margin), 6),
+        unweighted_value=round(unweighted, 6),
+        tolerance=round(margin, 6),
+        tolerance_source=f"sampling error (z = {z:g})" if sampling > tolerance else "share_tolerance",
+        n_eff=round(n_eff, 2),
+        n_synthetic=n_synthetic,
+    )
+
+
+def quantile_bounds(
+    column: str,
+    values: pd.Series,
+    tolerance: float,
+    weights: np.ndarray | None = None,
+    z: float | None = None,
+    n_synthetic: int | None = None,
+) -> list[Bound]:
     """Bound the quartiles of one continuous column, scaled by its real spread.
 
-    The scale is the interquartile range. Where that is 0 (a column mostly at one value), the
-    scale is the standard deviation, and where that is 0 too, 1 unit.
+    The fixed margin is `tolerance` times the interquartile range. Where that is 0 (a column
+    mostly at one value), the scale is the standard deviation, and where that is 0 too, 1 unit.
+    With `z`, each quartile p may also lie anywhere between the reference quantiles at
+    p - d and p + d, where d = z * sqrt(p(1-p)/n_eff + p(1-p)/n_synthetic) is the sampling error
+    of the empirical distribution function at p (Woodruff's interval, for two samples). The
+    bound is the wider of the two, so it is never narrower than the fixed margin.
     """
     if values.empty:
         return []
-    quartiles = values.quantile(list(QUANTILES))
-    scale = float(quartiles.iloc[2] - quartiles.iloc[0])
+    numbers = values.to_numpy(dtype=float)
+    weights = np.ones(len(numbers)) if weights is None else np.asarray(weights, dtype=float)
+    quartiles = weighted_quantiles(numbers, weights, list(QUANTILES))
+    unweighted = values.quantile(list(QUANTILES)).to_numpy()
+    n_eff = kish_effective_size(weights)
+
+    scale = float(quartiles[2] - quartiles[0])
     if scale <= 0:
-        scale = float(values.std(ddof=0)) or 1.0
+        mean = np.average(numbers, weights=weights)
+        scale = float(np.sqrt(np.average((numbers - mean) ** 2, weights=weights))) or 1.0
     margin = tolerance * scale
-    return [
-        Bound(column, f"q{round(q * 100)}", None, round(float(v), 6), round(float(v) - margin, 6), round(float(v) + margin, 6))
-        for q, v in zip(QUANTILES, quartiles)
-    ]
+
+    bounds = []
+    for q, value, plain in zip(QUANTILES, quartiles, unweighted):
+        lower, upper = float(value) - margin, float(value) + margin
+        source = "quantile_tolerance x IQR"
+        if z is not None:
+            spread = sampling_margin(q, n_eff, n_synthetic, z)
+            low_q, high_q = weighted_quantiles(numbers, weights, [q - spread, q + spread])
+            if low_q < lower or high_q > upper:
+                source = f"sampling error (z = {z:g})"
+            lower, upper = min(lower, float(low_q)), max(upper, float(high_q))
+        bounds.append(
+            Bound(
+                column, f"q{round(q * 100)}", None, round(float(value), 6), round(lower, 6), round(upper, 6),
+                unweighted_value=round(float(plain), 6),
+                tolerance=round(max(float(value) - lower, upper - float(value)), 6),
+                tolerance_source=source,
+                n_eff=round(n_eff, 2),
+                n_synthetic=n_synthetic,
+            )
+        )
+    return bounds
 
 
 def share_column(column: str, category: str) -> str:
@@ -291,11 +256,35 @@ def share_column(column: str, category: str) -> str:
     return f"{column}={category}"
 
 
+def describe_bounds(bounds: list[Bound]) -> str:
+    """Describe in one line what the bounds of one expectation allow and why.
+
+    The line lists the allowed ranges, the reference values (q25/q50/q75 for quartiles), what set
+    the tolerance, and the sample sizes.
+    """
+    allowed = ", ".join(f"[{b.lower_bound:.4g}, {b.upper_bound:.4g}]" for b in bounds)
+    reference = "/".join(f"{b.real_value:.4g}" for b in bounds)
+    sources = sorted({b.tolerance_source for b in bounds})
+    text = f"allowed {allowed} around reference {reference} ({' and '.join(sources)})"
+    if any(b.unweighted_value != b.real_value for b in bounds):
+        text += ", unweighted real " + "/".join(f"{b.unweighted_value:.4g}" for b in bounds)
+    text += f", n_eff {bounds[0].n_eff:.4g}"
+    if bounds[0].n_synthetic is not None:
+        text += f", {bounds[0].n_synthetic} synthetic rows"
+    return text
+
+
 def bound_expectations(bounds: list[Bound], info: BoundsReference) -> tuple[list[dict], dict[str, str]]:
-    """Turn bounds into expectation configurations plus the computed share columns they read."""
+    """Turn bounds into expectation configurations plus the computed share columns they read.
+
+    Each expectation's `meta` has a `bound` line (see `describe_bounds`), which the results rows
+    and the notes in Data Docs show next to the observed value.
+    """
     expectations: list[dict] = []
     computed: dict[str, str] = {}
     source = f"real training rows of split {info.split_id}" + (f" with {info.restricted_to}" if info.restricted_to else "")
+    if info.weighting:
+        source += f", {info.weighting}"
 
     by_column: dict[str, list[Bound]] = {}
     for bound in bounds:
@@ -304,6 +293,7 @@ def bound_expectations(bounds: list[Bound], info: BoundsReference) -> tuple[list
     for column, column_bounds in by_column.items():
         quartiles = [b for b in column_bounds if b.statistic.startswith("q")]
         if quartiles:
+            summary = describe_bounds(quartiles)
             expectations.append(
                 {
                     "type": "expect_column_quantiles_near_reference",
@@ -314,8 +304,8 @@ def bound_expectations(bounds: list[Bound], info: BoundsReference) -> tuple[list
                             "value_ranges": [[b.lower_bound, b.upper_bound] for b in quartiles],
                         },
                     },
-                    "meta": {"real_values": [b.real_value for b in quartiles]},
-                    "notes": f"Quartiles within the tolerance of the {source} (real: {[b.real_value for b in quartiles]}).",
+                    "meta": {"real_values": [b.real_value for b in quartiles], "bound": summary},
+                    "notes": f"Quartiles within the tolerance of the {source} ({summary}).",
                 }
             )
 
@@ -333,29 +323,51 @@ def bound_expectations(bounds: list[Bound], info: BoundsReference) -> tuple[list
                 name = share_column(column, bound.category)
                 literal = bound.category.replace("'", "''")
                 computed[name] = f"case when cast(t.{column} as varchar) = '{literal}' then 1.0 else 0.0 end"
+                summary = describe_bounds([bound])
                 expectations.append(
                     {
                         "type": "expect_column_mean_to_be_between",
                         "kwargs": {"column": name, "min_value": bound.lower_bound, "max_value": bound.upper_bound},
-                        "meta": {"real_share": bound.real_value},
-                        "notes": f"Share of {column} = {bound.category} within the tolerance of the {source} (real: {bound.real_value}).",
+                        "meta": {"real_share": bound.real_value, "bound": summary},
+                        "notes": f"Share of {column} = {bound.category} within the tolerance of the {source} ({summary}).",
                     }
                 )
     return expectations, computed
 
 
 def bounds_rows(bounds: list[Bound], info: BoundsReference) -> list[dict]:
-    """Rows for quality.distribution_bounds: one per bound, with the reference it came from."""
+    """Rows for quality.distribution_bounds: one per bound, per excluded column and per reweighting stratum."""
+    common = dict(
+        split_id=info.split_id, reference_rows=info.reference_rows, restricted_to=info.restricted_to, weighting=info.weighting
+    )
     rows = []
     for bound in bounds:
         row = asdict(bound)
         row["domain"] = json.dumps(row["domain"]) if row["domain"] is not None else None
-        row.update(split_id=info.split_id, reference_rows=info.reference_rows, restricted_to=info.restricted_to)
+        row.update(common)
         rows.append(row)
+
     for column, reason in sorted(info.excluded_columns.items()):
         rows.append(
             dict(column_name=column, statistic="excluded", category=None, real_value=None, lower_bound=None,
-                 upper_bound=None, domain=json.dumps(reason), split_id=info.split_id,
-                 reference_rows=info.reference_rows, restricted_to=info.restricted_to)
+                 upper_bound=None, domain=json.dumps(reason), note=reason, **common)
         )
+
+    if info.weights is not None:
+        for stratum in info.weights.strata:
+            if stratum.reweighted:
+                note = (
+                    f"{stratum.real_rows} real rows (share {stratum.real_share:.4f}) weighted to the synthetic share "
+                    f"{stratum.synthetic_share:.4f}"
+                )
+            else:
+                note = (
+                    f"no real reference rows, so its {stratum.synthetic_rows} synthetic rows "
+                    f"(share {stratum.synthetic_share:.4f}) are compared with the unweighted real rows"
+                )
+            rows.append(
+                dict(column_name=",".join(info.weights.columns), statistic="stratum", category=stratum.label,
+                     real_value=stratum.real_share, lower_bound=None, upper_bound=None, domain=None,
+                     n_synthetic=stratum.synthetic_rows, note=note, **common)
+            )
     return rows

@@ -45,9 +45,27 @@ create table if not exists quality.distribution_bounds (
     real_value double,
     lower_bound double,
     upper_bound double,
-    domain varchar
+    domain varchar,
+    unweighted_value double,
+    tolerance double,
+    tolerance_source varchar,
+    n_eff double,
+    n_synthetic integer,
+    weighting varchar,
+    note varchar
 )
 """
+
+# Columns added to quality.distribution_bounds after its first version, added to older warehouses.
+BOUNDS_ADDED_COLUMNS = {
+    "unweighted_value": "double",
+    "tolerance": "double",
+    "tolerance_source": "varchar",
+    "n_eff": "double",
+    "n_synthetic": "integer",
+    "weighting": "varchar",
+    "note": "varchar",
+}
 
 
 @dataclass
@@ -108,8 +126,11 @@ def plain(value):
     return str(value)
 
 
-def observed_text(result: dict, exception_message: str | None) -> str:
-    """Summarise what the expectation observed: its value, or how many rows broke it with examples."""
+def observed_text(result: dict, exception_message: str | None, bound: str | None = None) -> str:
+    """Summarise what the expectation observed: its value, or how many rows broke it with examples.
+
+    `bound` (a distribution bound's reference and tolerance) follows the observed value.
+    """
     if exception_message:
         text = f"error: {exception_message}"
     elif "observed_value" in result and result["observed_value"] is not None:
@@ -125,6 +146,8 @@ def observed_text(result: dict, exception_message: str | None) -> str:
         text = "no result: Great Expectations could not evaluate this expectation on the batch"
     else:
         text = json.dumps(plain(result), default=str)
+    if bound:
+        text += f" (bound: {bound})"
     return text[:MAX_OBSERVED_CHARS]
 
 
@@ -139,6 +162,8 @@ def write_results(
     con.execute("create schema if not exists quality")
     con.execute(RESULTS_DDL)
     con.execute(BOUNDS_DDL)
+    for column, column_type in BOUNDS_ADDED_COLUMNS.items():
+        con.execute(f"alter table quality.distribution_bounds add column if not exists {column} {column_type}")
 
     results = pd.DataFrame(
         [
@@ -161,7 +186,7 @@ def write_results(
     bound_frame = pd.DataFrame(
         [{"validation_id": validation_id, **row} for row in bounds],
         columns=["validation_id", "generation_id", "split_id", "reference_rows", "restricted_to", "column_name",
-                 "statistic", "category", "real_value", "lower_bound", "upper_bound", "domain"],
+                 "statistic", "category", "real_value", "lower_bound", "upper_bound", "domain", *BOUNDS_ADDED_COLUMNS],
     )
 
     con.execute("begin transaction")

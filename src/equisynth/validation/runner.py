@@ -185,7 +185,7 @@ def run_suites(
                         expectation=config.type,
                         column_name=column_of(config.kwargs),
                         success=bool(result.success) and message is None,
-                        observed_value=observed_text(result.result or {}, message),
+                        observed_value=observed_text(result.result or {}, message, (config.meta or {}).get("bound")),
                     )
                 )
 

@@ -8,6 +8,7 @@ import duckdb
 from equisynth.config import ValidateSettings
 from equisynth.errors import EquisynthError, NotFoundError
 from equisynth.validation import bounds as bounds_module
+from equisynth.validation import reference as reference_module
 from equisynth.validation.suites import (
     MART_TABLE,
     REQUIRED_RAW_TABLES,
@@ -96,10 +97,12 @@ def synthetic_specs(
     for spec in specs:
         if not spec.meta.get("distribution_bounds"):
             continue
-        reference, info = bounds_module.bounds_reference(con, generation_id)
+        reference, info = reference_module.bounds_reference(con, generation_id)
         kinds, conditions = bounds_module.column_kinds(reference)
-        bounds_module.exclude_conditions(info, conditions)
-        derived = bounds_module.derive_bounds(reference, kinds, info, settings.quantile_tolerance, settings.share_tolerance)
+        reference_module.exclude_conditions(info, conditions)
+        derived = bounds_module.derive_bounds(
+            reference, kinds, info, settings.quantile_tolerance, settings.share_tolerance, settings.z
+        )
         expectations, computed = bounds_module.bound_expectations(derived, info)
         spec.expectations.extend(expectations)
         spec.computed_columns.update(computed)
