@@ -1,8 +1,8 @@
 """The steps of `equisynth run`, in order, each with what decides whether it must run again.
 
-Every step has a `settings` function that returns the inputs that change its result (settings,
-file checksums, fingerprints of tables) and a `run` function that does the work and returns
-what later steps need (ids, paths, headline numbers).
+Every step has an `inputs` function that returns what changes its result (settings, file
+checksums, the dbt project's files) and a `run` function that does the work and returns what
+later steps need (ids, paths, headline numbers).
 """
 
 import hashlib
@@ -150,15 +150,18 @@ def run_generate(ctx: PipelineContext) -> dict:
 # --- validate synthetic -------------------------------------------------------------------------
 
 def run_validate_synthetic(ctx: PipelineContext) -> dict:
-    """Validate the generation; failures do not stop the run, because the export step refuses
-    a generation whose validation failed (unless waived) and the evaluation is still worth reading."""
+    """Validate the generation and record failures without stopping the run.
+
+    The export step rejects a generation whose validation failed, unless waived, and the
+    evaluation is still worth reading.
+    """
     from equisynth.validation import validate
 
     generation_id = ctx.output("generate", "generation_id")
     summary = validate(ctx.warehouse, generation=generation_id, settings=ctx.settings)
     if not summary.success:
         log.warning(
-            "Generation %s failed %d of %d expectations; the export step will refuse it unless waived. "
+            "Generation %s failed %d of %d expectations; the export step will reject it unless waived. "
             "Details: %s or `equisynth validate --generation %s`.",
             generation_id, summary.failed, summary.evaluated, summary.data_docs_path, generation_id,
         )
@@ -211,10 +214,6 @@ def run_export(ctx: PipelineContext) -> dict:
         settings=ctx.settings,
     )
     return {"release": str(report.path)}
-
-
-def _no_inputs(ctx: PipelineContext) -> dict:
-    return {}
 
 
 STEPS: tuple[Step, ...] = (
