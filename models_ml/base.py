@@ -149,7 +149,9 @@ class TabularGenerator:
 
         conditions = conditions.reset_index(drop=True)
         rows = self.transformer.inverse_transform(matrix, conditions)
-        rows = self.rules.apply(rows, conditions, self._flag_probability(probability), blocked_flags)
+        rows = self.rules.apply(
+            rows, conditions, self._flag_probability(probability), blocked_flags, np.random.default_rng(seed)
+        )
         for attribute in self.conditions.attributes:
             values = conditions[attribute].to_numpy()
             if all(isinstance(v, int) for v in self.conditions.vocabularies[attribute]):

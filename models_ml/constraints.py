@@ -5,8 +5,10 @@ comorbidity hierarchy), so a generated row must already satisfy the condition it
 - age lies inside the requested band (done by the transformer's band scale, `band_specs` here);
 - flags obey the hierarchy: a suppressed flag is 0 when its dominant flag is 1;
 - `multimorbid = 1` rows count at least `threshold` flags, `multimorbid = 0` rows fewer. Missing
-  flags are switched on in order of the model's own probabilities, extra ones switched off in
-  reverse order, so no row is filtered out.
+  flags are switched on, and the one flag a `multimorbid = 0` row keeps is chosen, at random in
+  proportion to the model's own probabilities (the most probable flag when no random generator
+  is given), so no row is filtered out. Always taking the most probable flag would inflate the
+  commonest conditions (heart failure, say) on every row that needs one.
 - `icu_days` is 0 on rows with `icu_stays = 0`.
 """
 
@@ -112,6 +114,7 @@ class ConsistencyRules:
         conditions: pd.DataFrame,
         flag_probability: pd.DataFrame,
         blocked_flags: tuple[str, ...] | list[str] = (),
+        rng: np.random.Generator | None = None,
     ) -> pd.DataFrame:
         """Return `rows` made consistent; `flag_probability` contains the model's P(flag = 1) per row.
 
@@ -124,7 +127,7 @@ class ConsistencyRules:
             rows[blocked] = 0
         self._suppress(rows)
         if self.multimorbid_condition:
-            self._enforce_multimorbidity(rows, conditions, flag_probability, set(blocked))
+            self._enforce_multimorbidity(rows, conditions, flag_probability, set(blocked), rng)
         for count, days in self.icu_pairs:
             if count in rows and days in rows:
                 rows.loc[rows[count] == 0, days] = 0.0
@@ -141,16 +144,21 @@ class ConsistencyRules:
         conditions: pd.DataFrame,
         flag_probability: pd.DataFrame,
         blocked: set[str] = frozenset(),
+        rng: np.random.Generator | None = None,
     ) -> None:
         flags = self.multimorbid_flags
         on = rows[flags].to_numpy(np.int64).copy()
         probability = flag_probability[flags].to_numpy(float)
+        # Gumbel-max: the argmax of log p + Gumbel noise draws each flag with probability
+        # proportional to p; without a generator the argmax of p itself is taken.
+        noise = rng.gumbel(size=probability.shape) if rng is not None else 0.0
+        score_base = np.log(np.clip(probability, 1e-12, None)) + noise
         wanted = pd.to_numeric(conditions[self.multimorbid_condition], errors="coerce").to_numpy()
         position = {flag: i for i, flag in enumerate(flags)}
         pairs = [(position[d], position[s]) for d, s in self.hierarchy if d in position and s in position]
         switchable = np.isin(flags, [flag for flag in self.switchable_flags if flag not in blocked])
 
-        # Rows asked to be multimorbid: switch on the most probable flags that raise the count.
+        # Rows asked to be multimorbid: switch on flags, drawn by probability, that raise the count.
         for _ in range(self.threshold):
             short = (wanted == 1) & (on.sum(axis=1) < self.threshold)
             if not short.any():
@@ -159,15 +167,15 @@ class ConsistencyRules:
             for dominant, suppressed in pairs:
                 candidate[:, suppressed] &= on[:, dominant] == 0  # would be suppressed at once
                 candidate[:, dominant] &= on[:, suppressed] == 0  # would suppress a flag that is on
-            score = np.where(candidate, probability, -np.inf)
+            score = np.where(candidate, score_base, -np.inf)
             choice = score.argmax(axis=1)
             rows_to_fix = np.flatnonzero(short & np.isfinite(score.max(axis=1)))
             on[rows_to_fix, choice[rows_to_fix]] = 1
 
-        # Rows asked not to be multimorbid: keep only their most probable flag.
+        # Rows asked not to be multimorbid: keep one of their flags, drawn by probability.
         excess = (wanted == 0) & (on.sum(axis=1) >= self.threshold)
         if excess.any():
-            keep = np.where(on == 1, probability, -np.inf).argmax(axis=1)
+            keep = np.where(on == 1, score_base, -np.inf).argmax(axis=1)
             on[excess] = 0
             on[np.flatnonzero(excess), keep[excess]] = 1
 

@@ -146,7 +146,7 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
         key = ".".join(str(part) for part in error["loc"])
         value = error.get("input")
         if error["type"] == "extra_forbidden":
-            lines.append(f"  {key}: unknown key. Run `equisynth init --force` to see every allowed key.")
+            lines.append(f"  {key}: unknown key. Run `equisynth init --path equisynth.example.toml` to see every allowed key.")
         else:
             lines.append(f"  {key} = {value!r}: {error['msg']}.")
     return "\n".join(lines)

@@ -18,6 +18,7 @@ def command(
     epochs: int | None = typer.Option(None, "--epochs", min=1, help="Training epochs. Overrides the train.epochs setting."),
     warehouse: Path | None = typer.Option(None, "--warehouse", help="DuckDB file. Overrides the warehouse.path setting."),
     release_dir: Path | None = typer.Option(None, "--release-dir", help="Folder for release folders and index.csv. Overrides the export.out setting."),
+    release_version: str | None = typer.Option(None, "--release-version", help="Version of the release, MAJOR.MINOR.PATCH. Overrides the export.version setting."),
     waiver: str | None = typer.Option(None, "--waiver", help="Export even if release checks fail, recording this reason in the release. Overrides the export.waiver setting."),
 ) -> None:
     """Run every step: load, dbt build, validate, train, generate, validate, evaluate, export."""
@@ -25,7 +26,8 @@ def command(
     from equisynth.pipeline.runner import run_pipeline
 
     settings, config_source = apply_overrides(
-        config, model=model, rebalance=rebalance, epochs=epochs, warehouse=warehouse, release_dir=release_dir, waiver=waiver
+        config, model=model, rebalance=rebalance, epochs=epochs, warehouse=warehouse, release_dir=release_dir, waiver=waiver,
+        release_version=release_version,
     )
     ctx = resolve_context(settings, config_source, raw)
 
@@ -50,6 +52,8 @@ def command(
 
 def _print_summary(outputs: dict) -> None:
     table = Table(title="equisynth run: results", show_header=False)
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
     table.add_row("Release", outputs["export"]["release"])
     table.add_row("Evaluation report", outputs["evaluate"]["report"])
     table.add_row("Data Docs (synthetic)", outputs["validate-synthetic"]["data_docs"])

@@ -18,6 +18,7 @@ def apply_overrides(
     warehouse: Path | None = None,
     release_dir: Path | None = None,
     waiver: str | None = None,
+    release_version: str | None = None,
 ) -> tuple[Settings, str]:
     """Load the config file and apply command-line overrides, validating the result as a whole."""
     settings = load_settings(config)
@@ -30,6 +31,8 @@ def apply_overrides(
         data["train"]["epochs"] = epochs
     if warehouse is not None:
         data["warehouse"]["path"] = str(warehouse)
+    if release_version is not None:
+        data["export"]["version"] = release_version
     if waiver is not None:
         data["export"]["waiver"] = waiver
     if release_dir is not None:

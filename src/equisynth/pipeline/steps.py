@@ -199,7 +199,9 @@ def _headline_text(headline) -> dict[str, str]:
 # --- export -------------------------------------------------------------------------------------
 
 def export_inputs(ctx: PipelineContext) -> dict:
-    return {"export": ctx.settings.export.model_dump()}
+    # The waiver does not change what is released, so adding one to a run whose export already
+    # succeeded does not export the same version again.
+    return {"export": ctx.settings.export.model_dump(exclude={"waiver"})}
 
 
 def run_export(ctx: PipelineContext) -> dict:

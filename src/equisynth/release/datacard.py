@@ -141,15 +141,16 @@ No evaluation figures were recorded for this generation.
 
 ## Licence
 
-{{ m.licence }} ({{ licence_url }}). The MIMIC-III data it was derived from remains under the
-terms on which it was obtained from PhysioNet; this release contains no MIMIC-III patient rows.
+{% if m.release.dataset == "sample" %}{{ m.licence }} ({{ licence_url }}). It was made from equisynth's built-in
+simulated sample, which contains no real patient, so no MIMIC-III terms apply to it.{% else %}{{ m.licence }} ({{ licence_url }}). The MIMIC-III data it was derived from remains under the
+terms on which it was obtained from PhysioNet; this release contains no MIMIC-III patient rows.{% endif %}
 
 ## How to cite
 
 This dataset: {{ creators_text }} ({{ m.release.created_at[:4] }}). {{ title }} (version {{ m.release.version }}). {{ publisher }}.
 
-MIMIC-III: Johnson AEW, Pollard TJ, Mark RG. MIMIC-III Clinical Database (version 1.4). PhysioNet. 2016. doi:{{ mimic_doi }}
-{% if m.source_data.dataset == "mimic3demo" %}
+{% if m.release.dataset != "sample" %}MIMIC-III: Johnson AEW, Pollard TJ, Mark RG. MIMIC-III Clinical Database (version 1.4). PhysioNet. 2016. doi:{{ mimic_doi }}
+{% endif %}{% if m.release.dataset == "mimic3demo" %}
 
 MIMIC-III demo: Johnson A, Pollard T, Mark R. MIMIC-III Clinical Database Demo (version 1.4). PhysioNet. 2019. doi:{{ mimic_demo_doi }}
 {% endif %}

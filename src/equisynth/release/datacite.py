@@ -47,15 +47,21 @@ def build_datacite(
     formats: list[str],
     subjects: list[str],
 ) -> dict:
-    """Return the DataCite 4 attributes of a release."""
-    related = [
-        {
-            "relatedIdentifier": MIMIC_III_DOI,
-            "relatedIdentifierType": "DOI",
-            "relationType": "IsDerivedFrom",
-            "resourceTypeGeneral": "Dataset",
-        }
-    ]
+    """Return the DataCite 4 attributes of a release.
+
+    A release made from the built-in simulated sample derives from no real dataset, so it has no
+    IsDerivedFrom relation to MIMIC-III.
+    """
+    related = []
+    if dataset != "sample":
+        related.append(
+            {
+                "relatedIdentifier": MIMIC_III_DOI,
+                "relatedIdentifierType": "DOI",
+                "relationType": "IsDerivedFrom",
+                "resourceTypeGeneral": "Dataset",
+            }
+        )
     if dataset == "mimic3demo":
         related.append(
             {

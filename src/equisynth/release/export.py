@@ -83,7 +83,10 @@ def _rejection_message(generation_id: str, failed: list[GateResult]) -> str:
         if gate.examples:
             line += f" Examples: {', '.join(gate.examples)}."
         lines.append(line)
-    lines.append('Fix the cause, or pass --force --waiver "reason" to release anyway with the reason recorded.')
+    lines.append(
+        'Fix the cause, or release anyway with the reason recorded: `equisynth export --force --waiver "reason"`, '
+        'or `equisynth run --from export --waiver "reason"`.'
+    )
     return "\n".join(lines)
 
 
@@ -124,8 +127,9 @@ def _write_datacite(path: Path, manifest: dict, title: str, settings: Settings) 
         f"by a {manifest['model_run']['model']} generator, {manifest['release']['rebalancing']}. "
         "No row describes a real patient."
     )
+    source_rows = "Simulated admissions" if manifest["release"]["dataset"] == "sample" else "Real admissions"
     methods = (
-        "Real admissions were summarised into one row each (demographics, admission details, length of stay, "
+        f"{source_rows} were summarised into one row each (demographics, admission details, length of stay, "
         "ICU use, Elixhauser and Charlson comorbidities, ICD-9 chapter counts) with dbt and DuckDB. A generative "
         "model trained on the training patients sampled new rows, which were decoded into MIMIC-III tables, "
         "validated with Great Expectations and evaluated for fidelity, utility, fairness and privacy on "
