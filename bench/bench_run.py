@@ -41,7 +41,8 @@ def machine() -> str:
 
 def time_run(label: str, arguments: list[str]) -> dict:
     """Run `equisynth run ARGUMENTS` in a fresh folder; return wall time, step times and exit code."""
-    folder = Path(tempfile.mkdtemp(prefix=f"equisynth-bench-{label}-"))
+    slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+    folder = Path(tempfile.mkdtemp(prefix=f"equisynth-bench-{slug}-"))
     command = [str(Path(sys.executable).with_name("equisynth")), "run", *arguments]
     started = time.perf_counter()
     completed = subprocess.run(command, cwd=folder, capture_output=True, text=True)

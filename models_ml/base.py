@@ -112,24 +112,27 @@ class TabularGenerator:
         counts: pd.DataFrame | None = None,
         seed: int = 0,
         blocked_flags: tuple[str, ...] | list[str] = (),
+        implications: dict[str, list[str]] | None = None,
     ) -> pd.DataFrame:
         """Generate rows: `n` with conditions drawn from training, or exactly `counts` per combination.
 
         `counts` has one column per specified condition attribute and a `count` column; returned
         rows contain every output column (generated columns and conditions) in table order.
-        `blocked_flags` are 0 on every row (see `ConsistencyRules.apply`).
+        `blocked_flags` are 0 on every row and `implications` tie flags that the same diagnosis
+        codes set (see `ConsistencyRules.apply`).
         """
         if (n is None) == (counts is None):
             raise ValueError("pass exactly one of n and counts")
         rng = np.random.default_rng(seed)
         conditions = self.conditions.rows_for_total(n, rng) if counts is None else self.conditions.rows_for_counts(counts, rng)
-        return self.sample_conditions(conditions, seed, blocked_flags)
+        return self.sample_conditions(conditions, seed, blocked_flags, implications)
 
     def sample_conditions(
         self,
         conditions: pd.DataFrame,
         seed: int = 0,
         blocked_flags: tuple[str, ...] | list[str] = (),
+        implications: dict[str, list[str]] | None = None,
     ) -> pd.DataFrame:
         """Generate one row per row of `conditions` (a column per condition attribute)."""
         codes = self.conditions.encode(conditions)
@@ -150,7 +153,8 @@ class TabularGenerator:
         conditions = conditions.reset_index(drop=True)
         rows = self.transformer.inverse_transform(matrix, conditions)
         rows = self.rules.apply(
-            rows, conditions, self._flag_probability(probability), blocked_flags, np.random.default_rng(seed)
+            rows, conditions, self._flag_probability(probability), blocked_flags,
+            np.random.default_rng(seed), implications,
         )
         for attribute in self.conditions.attributes:
             values = conditions[attribute].to_numpy()

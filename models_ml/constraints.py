@@ -60,6 +60,55 @@ def band_specs(table: pd.DataFrame, schema: TableSchema) -> dict[str, BandSpec]:
     return specs
 
 
+def _equivalence_classes(implications: dict[str, list[str]]) -> list[list[str]]:
+    """Groups of flags that imply each other, each sorted with Elixhauser flags first."""
+    parent: dict[str, str] = {}
+
+    def root(flag: str) -> str:
+        while parent.setdefault(flag, flag) != flag:
+            flag = parent[flag]
+        return flag
+
+    for flag, others in implications.items():
+        for other in others:
+            if flag in implications.get(other, []):
+                parent[root(other)] = root(flag)
+    classes: dict[str, list[str]] = {}
+    for flag in parent:
+        classes.setdefault(root(flag), []).append(flag)
+    return [sorted(members, key=lambda f: (not f.startswith("elix_"), f)) for members in classes.values() if len(members) > 1]
+
+
+def apply_implications(
+    rows: pd.DataFrame,
+    implications: dict[str, list[str]],
+    rows_mask: np.ndarray | None = None,
+    skip_targets: set[str] = frozenset(),
+) -> None:
+    """Make flags that the same codes set agree, in place.
+
+    Flags that imply each other (elix_chf and cci_chf) are one condition: every member takes the
+    value of the class's first member, so the condition keeps that member's generated prevalence
+    instead of the union of two nearly independent draws. Then each one-way implication sets its
+    target flag where the source flag is 1. `rows_mask` limits the change to some rows.
+    """
+    mask = np.ones(len(rows), dtype=bool) if rows_mask is None else np.asarray(rows_mask, dtype=bool)
+    for members in _equivalence_classes(implications):
+        present = [flag for flag in members if flag in rows]
+        if len(present) < 2:
+            continue
+        for flag in present[1:]:
+            if flag not in skip_targets:
+                rows.loc[mask, flag] = rows.loc[mask, present[0]].to_numpy()
+    for flag, others in implications.items():
+        if flag not in rows:
+            continue
+        source_on = mask & (rows[flag].to_numpy() == 1)
+        for other in others:
+            if other in rows and other not in skip_targets:
+                rows.loc[source_on, other] = 1
+
+
 @dataclass
 class ConsistencyRules:
     """Hierarchy, multimorbidity and ICU rules applied to every generated batch."""
@@ -115,19 +164,31 @@ class ConsistencyRules:
         flag_probability: pd.DataFrame,
         blocked_flags: tuple[str, ...] | list[str] = (),
         rng: np.random.Generator | None = None,
+        implications: dict[str, list[str]] | None = None,
     ) -> pd.DataFrame:
         """Return `rows` made consistent; `flag_probability` contains the model's P(flag = 1) per row.
 
         `blocked_flags` are set to 0 on every row and never switched on, for example flags that
-        no privacy-safe diagnosis code can express in the decoded tables.
+        no privacy-safe diagnosis code can express in the decoded tables. `implications` maps a
+        flag to the flags that every code setting it also sets (see `apply_implications`).
         """
         rows = rows.copy()
         blocked = [flag for flag in blocked_flags if flag in rows]
         if blocked:
             rows[blocked] = 0
+        if implications:
+            apply_implications(rows, implications)
         self._suppress(rows)
         if self.multimorbid_condition:
             self._enforce_multimorbidity(rows, conditions, flag_probability, set(blocked), rng)
+            if implications:
+                # Carry flags switched on above to their partners; rows asked not to be
+                # multimorbid take only implied flags outside the multimorbidity count.
+                wanted = pd.to_numeric(conditions[self.multimorbid_condition], errors="coerce").to_numpy()
+                counted = set(self.multimorbid_flags)
+                apply_implications(rows, implications, rows_mask=wanted == 1)
+                apply_implications(rows, implications, rows_mask=wanted != 1, skip_targets=counted)
+                self._suppress(rows)
         for count, days in self.icu_pairs:
             if count in rows and days in rows:
                 rows.loc[rows[count] == 0, days] = 0.0

@@ -96,6 +96,7 @@ def generate_rows(
     rebalance_spec: dict | None = None,
     device: str = "cpu",
     blocked_flags: list[str] | None = None,
+    implications: dict[str, list[str]] | None = None,
 ) -> str:
     """Generate rows with run `run_id`, write `synthetic.gen_<id>` and `ml.generations`; return the id.
 
@@ -103,7 +104,8 @@ def generate_rows(
     training data. `counts` has one column per condition attribute (a subset of the model's) plus
     `count`, and attributes it leaves out are drawn from training given the specified ones. `mode` and `rebalance_spec` are recorded in
     `ml.generations` (default mode: 'rows' or 'counts'). `blocked_flags` are comorbidity flags
-    that must be 0 on every generated row.
+    that must be 0 on every generated row; `implications` ties flags that the same diagnosis codes
+    set (flag -> flags every such code also sets).
     """
     if run_id is None:
         raise ConfigError("A run id is needed; pass --run RUN_ID (see ml.model_runs).")
@@ -127,11 +129,11 @@ def generate_rows(
     seed_everything(seed)
     if counts is not None:
         counts = _typed_request(counts, model)
-        generated = model.sample(counts=counts, seed=seed, blocked_flags=blocked_flags or ())
+        generated = model.sample(counts=counts, seed=seed, blocked_flags=blocked_flags or (), implications=implications)
         _check_exact(generated, counts)
         request = {"counts": json.loads(counts.to_json(orient="records"))}
     else:
-        generated = model.sample(n=rows, seed=seed, blocked_flags=blocked_flags or ())
+        generated = model.sample(n=rows, seed=seed, blocked_flags=blocked_flags or (), implications=implications)
         request = {"rows": rows}
     if blocked_flags:
         request["blocked_flags"] = sorted(blocked_flags)

@@ -15,6 +15,9 @@ from equisynth.warehouse import connect
 
 log = logging.getLogger(__name__)
 
+# Share of training admissions on which two code-linked flags must agree to be generated as one.
+TIED_AGREEMENT = 0.98
+
 
 def _safe_codes(con, run_id: str, k: int) -> list[str]:
     rows = con.execute(
@@ -70,3 +73,47 @@ def flags_without_safe_code(warehouse: Path | str | None, run_id: str, flag_colu
             "so writing one could point at them.", ", ".join(blocked), k - 1,
         )
     return blocked
+
+
+def flag_implications(
+    warehouse: Path | str | None, run_id: str, flag_columns: list[str], k: int
+) -> dict[str, list[str]]:
+    """Flag -> other flags that every privacy-safe code setting it also sets.
+
+    Quan's Elixhauser and Charlson lists share codes (every heart failure code sets both
+    elix_chf and cci_chf), so a generated row with one flag of such a pair but not the other can
+    only be decoded by adding the missing flag. The generator applies these implications itself,
+    so that the decoder does not inflate the prevalence of the paired conditions.
+
+    A one-way implication (F -> G) between flags that agree on at least `TIED_AGREEMENT` of the
+    real training admissions is made mutual, so the two are generated as one condition.
+    """
+    with connect(warehouse, read_only=True) as con:
+        codes = _safe_codes(con, run_id, k)
+        training = con.execute(
+            f"""
+            select {", ".join(flag_columns)}
+            from main.mm_admission_features
+            where subject_id in (
+                select splits.subject_id
+                from ml.splits as splits
+                inner join ml.model_runs as runs on runs.split_id = splits.split_id
+                where runs.run_id = ? and splits.part = 'train'
+            )
+            """,
+            [run_id],
+        ).df()
+
+    wanted = set(flag_columns)
+    implied: dict[str, set[str]] = {}
+    for flags, _chapter in code_signatures(load_code_lists(), codes).values():
+        for flag in flags & wanted:
+            others = (flags & wanted) - {flag}
+            implied[flag] = implied[flag] & others if flag in implied else set(others)
+
+    for flag, others in list(implied.items()):
+        for other in others:
+            agreement = (training[flag] == training[other]).mean() if len(training) else 0.0
+            if agreement >= TIED_AGREEMENT:
+                implied.setdefault(other, set()).add(flag)
+    return {flag: sorted(others) for flag, others in sorted(implied.items()) if others}
