@@ -448,3 +448,36 @@ def test_demo_decoded_csv_loads_and_builds(rebalanced_demo, tmp_path):
         else:
             assert (original[column].astype(str) == reloaded[column].astype(str)).all(), column
     assert {"real", generation, "reloaded"} <= sources
+
+
+@pytest.mark.slow
+def test_demo_writes_no_code_of_few_patients(rebalanced_demo):
+    result = rebalanced_demo.result
+    k = result.decode.k
+    con = connect(rebalanced_demo.warehouse)
+    rare = con.execute(f"""
+        with seen as (
+            select icd9_code, count(distinct subject_id) as patients
+            from raw.diagnoses_icd
+            group by 1
+        )
+        select count(*)
+        from {result.decode.schema}.diagnoses_icd as synthetic
+        inner join seen on seen.icd9_code = synthetic.icd9_code
+        where seen.patients between 1 and {k - 1}
+    """).fetchall()[0][0]
+    con.close()
+    assert rare == 0
+
+
+@pytest.mark.slow
+def test_demo_blocks_flags_without_safe_code(rebalanced_demo):
+    from equisynth.decoder.safe_codes import flag_implications, flags_without_safe_code
+
+    flags = ["elix_blood_loss_anemia", "elix_chf", "cci_chf"]
+    blocked = flags_without_safe_code(rebalanced_demo.warehouse, rebalanced_demo.run_id, flags, 10)
+    implications = flag_implications(rebalanced_demo.warehouse, rebalanced_demo.run_id, flags, 10)
+
+    assert blocked == ["elix_blood_loss_anemia"]
+    assert implications["elix_chf"] == ["cci_chf"]
+    assert implications["cci_chf"] == ["elix_chf"]
