@@ -187,16 +187,44 @@ def bounds_reference(con: duckdb.DuckDBPyConnection, generation_id: str) -> tupl
             generation_id, ", ".join(strata_columns), kish_effective_size(weights.weights), len(reference),
         )
 
+    extra_domain = {column: set(values) for column, values in plan.items()}
+    if where:
+        # The domain is the whole training data's: a category that the restricted rows lack but
+        # other real rows have (a multimorbid newborn, say) is rare, not impossible.
+        for column, values in _categorical_domains(con, split_id).items():
+            extra_domain.setdefault(column, set()).update(values)
+
     return reference, BoundsReference(
         split_id=split_id,
         mode=mode,
         reference_rows=len(reference),
         restricted_to=restricted_to,
         excluded_columns=excluded,
-        extra_domain={column: sorted(values) for column, values in plan.items()},
+        extra_domain={column: sorted(values) for column, values in extra_domain.items()},
         weights=weights,
         synthetic_rows=synthetic_row_counts(con, synthetic_table, list(reference.columns)),
     )
+
+
+def _categorical_domains(con: duckdb.DuckDBPyConnection, split_id: str) -> dict[str, set[str]]:
+    """Distinct values of every text column of the mart over all training rows of the split."""
+    columns = [
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'main' and table_name = 'mm_admission_features' and data_type = 'VARCHAR'"
+        ).fetchall()
+    ]
+    domains = {}
+    for column in columns:
+        rows = con.execute(
+            f"select distinct cast(m.{column} as varchar) from main.mm_admission_features m "
+            "where m.subject_id in (select subject_id from ml.splits where split_id = ? and part = 'train') "
+            f"and m.{column} is not null",
+            [split_id],
+        ).fetchall()
+        domains[column] = {row[0] for row in rows}
+    return domains
 
 
 def exclude_conditions(info: BoundsReference, conditions: set[str]) -> None:
