@@ -1,4 +1,4 @@
-"""Comorbidity flags that the decoder can express only with a code few real patients have.
+"""Privacy-safe diagnosis codes: which comorbidity flags they can express and which they tie together.
 
 The decoder writes a diagnosis code only when at least k real training patients have it, or when
 no real patient has it at all (a dictionary code). A flag whose every code falls between (seen in
