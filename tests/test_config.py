@@ -63,7 +63,8 @@ def test_invalid_value_names_key_value_and_allowed(tmp_path):
 
     message = str(info.value)
     assert "train.model = 'vae'" in message
-    assert "'gan'" in message and "'diffusion'" in message
+    assert "'gan'" in message
+    assert "'diffusion'" in message
 
 
 def test_invalid_toml_names_file(tmp_path):

@@ -24,7 +24,7 @@ def _toml_value(value) -> str:
 
 
 def render_default_config() -> str:
-    """Every section and key of Settings with its default, each preceded by its description."""
+    """Render every section and key of Settings with its default, each preceded by its description."""
     settings = Settings()
     lines = ["# equisynth settings. Every key is optional; the values below are the defaults.", ""]
     for field_name, field in Settings.model_fields.items():

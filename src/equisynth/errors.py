@@ -2,7 +2,7 @@
 
 
 class EquisynthError(Exception):
-    """A failure the user can fix: the message says what failed, on which value, and what to do."""
+    """A failure the user can fix: the message names what failed, the value, and what to do."""
 
 
 class InputDataError(EquisynthError):

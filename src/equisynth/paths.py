@@ -20,7 +20,7 @@ def warehouse_path(path: Path | str | None = None) -> Path:
 
 
 def warehouse_dir(path: Path | str | None = None) -> Path:
-    """Folder that holds the DuckDB file and everything written beside it (models, reports)."""
+    """Return the folder that contains the DuckDB file and everything written beside it (models, reports)."""
     return warehouse_path(path).parent
 
 

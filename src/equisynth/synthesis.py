@@ -95,14 +95,11 @@ def generate_rebalanced(
         )
     log.info("Rebalancing plan for run %s:\n%s", run_id, format_plan(plan))
 
-    from equisynth.decoder.safe_codes import flag_implications, flags_without_safe_code
-
+    from equisynth.decoder.safe_codes import safe_code_rules
     from equisynth.schema import load_table_schema
 
     flag_columns = [c for c in load_table_schema().generated_columns if c.startswith(("elix_", "cci_"))]
-    k = settings.decode.min_patients_per_code
-    blocked = flags_without_safe_code(warehouse, run_id, flag_columns, k)
-    implications = flag_implications(warehouse, run_id, flag_columns, k)
+    blocked, implications = safe_code_rules(warehouse, run_id, flag_columns, settings.decode.min_patients_per_code)
 
     generation_id = generate_rows(
         warehouse, run_id,

@@ -10,9 +10,9 @@ Codes come from `candidates`: codes seen in at least k distinct real training pa
 with probability proportional to that patient count. Where no candidate fits, a code of the needed
 category comes from the D_ICD_DIAGNOSES dictionary, and the fallback is counted. Only dictionary
 codes that no real patient has (or at least k have) are used. Codes seen in 1 to k-1 real patients
-are never written, because they could point at those patients: a flag that only such codes set
-(Quan's blood loss anaemia is the one code 2800) cannot be decoded, so the generation step asks the
-model not to set it (`equisynth.decoder.safe_codes`), and a row that still has it loses the flag.
+are never written, because they could point at those patients. A flag that only such codes set
+(Quan's blood loss anaemia is the one code 2800) cannot be decoded. The generation step therefore
+keeps it at 0 (`equisynth.decoder.safe_codes`), and a row that still has it loses the flag.
 
 A generated row can be infeasible: a suppressed flag set together with its dominant one, a flag
 that no code sets without another flag the row lacks, or more flag-setting codes than its chapter

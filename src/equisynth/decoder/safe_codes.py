@@ -55,17 +55,16 @@ def _safe_codes(con, run_id: str, k: int) -> list[str]:
     return [code for (code,) in rows]
 
 
-def flags_without_safe_code(warehouse: Path | str | None, run_id: str, flag_columns: list[str], k: int) -> list[str]:
-    """Flags among `flag_columns` that no code seen in >= k training patients or in none can set."""
-    with connect(warehouse, read_only=True) as con:
-        if not con.execute("select count(*) from ml.model_runs where run_id = ?", [run_id]).fetchall()[0][0]:
-            raise NotFoundError(f"Run {run_id} is not in ml.model_runs. List runs with `select run_id from ml.model_runs`.")
-        codes = _safe_codes(con, run_id, k)
+def _safe_flag_sets(con, run_id: str, k: int) -> list[frozenset[str]]:
+    """The flags (before the hierarchy) of each privacy-safe code, for run `run_id`."""
+    if not con.execute("select count(*) from ml.model_runs where run_id = ?", [run_id]).fetchall()[0][0]:
+        raise NotFoundError(f"Run {run_id} is not in ml.model_runs. List runs with `select run_id from ml.model_runs`.")
+    signatures = code_signatures(load_code_lists(), _safe_codes(con, run_id, k))
+    return [flags for flags, _chapter in signatures.values()]
 
-    signatures = code_signatures(load_code_lists(), codes)
-    expressible = set()
-    for flags, _chapter in signatures.values():
-        expressible |= flags
+
+def _blocked_flags(flag_sets: list[frozenset[str]], flag_columns: list[str], k: int) -> list[str]:
+    expressible = set().union(*flag_sets) if flag_sets else set()
     blocked = sorted(flag for flag in flag_columns if flag not in expressible)
     if blocked:
         log.warning(
@@ -75,38 +74,26 @@ def flags_without_safe_code(warehouse: Path | str | None, run_id: str, flag_colu
     return blocked
 
 
-def flag_implications(
-    warehouse: Path | str | None, run_id: str, flag_columns: list[str], k: int
-) -> dict[str, list[str]]:
-    """Flag -> other flags that every privacy-safe code setting it also sets.
+def _training_flags(con, run_id: str, flag_columns: list[str]):
+    return con.execute(
+        f"""
+        select {", ".join(flag_columns)}
+        from main.mm_admission_features
+        where subject_id in (
+            select splits.subject_id
+            from ml.splits as splits
+            inner join ml.model_runs as runs on runs.split_id = splits.split_id
+            where runs.run_id = ? and splits.part = 'train'
+        )
+        """,
+        [run_id],
+    ).df()
 
-    Quan's Elixhauser and Charlson lists share codes (every heart failure code sets both
-    elix_chf and cci_chf), so a generated row with one flag of such a pair but not the other can
-    only be decoded by adding the missing flag. The generator applies these implications itself,
-    so that the decoder does not inflate the prevalence of the paired conditions.
 
-    A one-way implication (F -> G) between flags that agree on at least `TIED_AGREEMENT` of the
-    real training admissions is made mutual, so the two are generated as one condition.
-    """
-    with connect(warehouse, read_only=True) as con:
-        codes = _safe_codes(con, run_id, k)
-        training = con.execute(
-            f"""
-            select {", ".join(flag_columns)}
-            from main.mm_admission_features
-            where subject_id in (
-                select splits.subject_id
-                from ml.splits as splits
-                inner join ml.model_runs as runs on runs.split_id = splits.split_id
-                where runs.run_id = ? and splits.part = 'train'
-            )
-            """,
-            [run_id],
-        ).df()
-
+def _implications(flag_sets: list[frozenset[str]], flag_columns: list[str], training) -> dict[str, list[str]]:
     wanted = set(flag_columns)
     implied: dict[str, set[str]] = {}
-    for flags, _chapter in code_signatures(load_code_lists(), codes).values():
+    for flags in flag_sets:
         for flag in flags & wanted:
             others = (flags & wanted) - {flag}
             implied[flag] = implied[flag] & others if flag in implied else set(others)
@@ -117,3 +104,34 @@ def flag_implications(
             if agreement >= TIED_AGREEMENT:
                 implied.setdefault(other, set()).add(flag)
     return {flag: sorted(others) for flag, others in sorted(implied.items()) if others}
+
+
+def flags_without_safe_code(warehouse: Path | str | None, run_id: str, flag_columns: list[str], k: int) -> list[str]:
+    """Return the flags among `flag_columns` that no code seen in >= k training patients or in none can set."""
+    return safe_code_rules(warehouse, run_id, flag_columns, k)[0]
+
+
+def flag_implications(
+    warehouse: Path | str | None, run_id: str, flag_columns: list[str], k: int
+) -> dict[str, list[str]]:
+    """Return, per flag, the other flags that every privacy-safe code setting it also sets.
+
+    Quan's Elixhauser and Charlson lists share codes (every heart failure code sets both
+    elix_chf and cci_chf), so a generated row with one flag of such a pair but not the other can
+    only be decoded by adding the missing flag. The generator applies these implications itself,
+    so that the decoder does not inflate the prevalence of the paired conditions.
+
+    A one-way implication (F -> G) between flags that agree on at least `TIED_AGREEMENT` of the
+    real training admissions is made mutual, so the two are generated as one condition.
+    """
+    return safe_code_rules(warehouse, run_id, flag_columns, k)[1]
+
+
+def safe_code_rules(
+    warehouse: Path | str | None, run_id: str, flag_columns: list[str], k: int
+) -> tuple[list[str], dict[str, list[str]]]:
+    """Return the blocked flags and the flag implications of run `run_id`, reading the codes once."""
+    with connect(warehouse, read_only=True) as con:
+        flag_sets = _safe_flag_sets(con, run_id, k)
+        training = _training_flags(con, run_id, flag_columns)
+    return _blocked_flags(flag_sets, flag_columns, k), _implications(flag_sets, flag_columns, training)

@@ -1,4 +1,4 @@
-"""What the pipeline steps share: settings, the warehouse, and what earlier steps produced."""
+"""Pipeline context: the settings, the warehouse and the outputs of earlier steps, shared by every step."""
 
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,5 +19,5 @@ class PipelineContext:
         return self.raw_dir is None
 
     def output(self, step: str, key: str):
-        """A value produced by an earlier step, e.g. output("train", "run_id")."""
+        """Return a value produced by an earlier step, e.g. output("train", "run_id")."""
         return self.outputs[step][key]

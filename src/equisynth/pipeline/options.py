@@ -22,7 +22,12 @@ def apply_overrides(
 ) -> tuple[Settings, str]:
     """Load the config file and apply command-line overrides, validating the result as a whole."""
     settings = load_settings(config)
-    source = str(config) if config else ("equisynth.toml" if Path("equisynth.toml").exists() else "defaults")
+    if config is not None:
+        source = str(config)
+    elif Path("equisynth.toml").exists():
+        source = "equisynth.toml"
+    else:
+        source = "defaults"
 
     data = settings.model_dump(by_alias=True)
     if model is not None:
@@ -49,12 +54,14 @@ def apply_overrides(
 
 
 def resolve_context(settings: Settings, config_source: str, raw: Path | None) -> PipelineContext:
-    raw_value = raw if raw is not None else (Path(settings.data.raw) if settings.data.raw else None)
+    raw_value = raw
+    if raw_value is None and settings.data.raw:
+        raw_value = Path(settings.data.raw)
     if raw_value is not None:
         raw_value = raw_value.expanduser().resolve()
         if not raw_value.is_dir():
             raise InputDataError(
-                f"--raw {raw_value} is not a folder. Give the folder that holds ADMISSIONS.csv(.gz) and the other MIMIC-III tables."
+                f"--raw {raw_value} is not a folder. Give the folder that contains ADMISSIONS.csv(.gz) and the other MIMIC-III tables."
             )
     return PipelineContext(
         settings=settings,

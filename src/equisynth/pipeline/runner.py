@@ -104,7 +104,7 @@ def run_pipeline(
                 outcome = StepOutcome(step.name, step.title, "ran", seconds)
         except StepFailed:
             raise
-        except (EquisynthError, KeyboardInterrupt, Exception) as exc:
+        except (Exception, KeyboardInterrupt) as exc:
             hint = _resume_hint(step.name, ctx.config_source, ctx.raw_dir)
             if isinstance(exc, KeyboardInterrupt):
                 reason = "interrupted"
