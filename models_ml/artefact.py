@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 TENSORS = "tensors.pt"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 LIBRARIES = ("equisynth", "torch", "numpy", "pandas", "scikit-learn", "scipy")
 
 

@@ -21,6 +21,7 @@ from equisynth.errors import InputDataError
 from models_ml import artefact
 from models_ml.conditioning import ConditionEncoder
 from models_ml.constraints import ConsistencyRules, band_specs
+from models_ml.early_stopping import EarlyStopping, held_back_mask
 from models_ml.table_schema import TableSchema
 from models_ml.transformer import DataTransformer
 
@@ -59,6 +60,8 @@ class TabularGenerator:
         self.epochs_done = 0
         self.losses: dict[str, float] = {}
         self.rng = np.random.default_rng(seed)
+        self.stopping: EarlyStopping | None = None
+        self._validation: tuple[torch.Tensor, torch.Tensor] | None = None
 
     # ---- training ---------------------------------------------------------------------------------
 
@@ -88,19 +91,57 @@ class TabularGenerator:
         self.transformer.fit(table, schema, bands)
         self.rules = ConsistencyRules.for_schema(schema, list(hierarchy), table)
 
-        self._data = torch.from_numpy(self.transformer.transform(table)).to(self.device)
-        self._codes = torch.from_numpy(self.conditions.encode(table)).to(self.device)
+        self._attach(table)
         self._build()
         self.epochs_done = 0
+        self.stopping = EarlyStopping(self.params["patience"]) if self._validation is not None else None
+
+    def _attach(self, table: pd.DataFrame) -> None:
+        """Encode the rows to fit and, for a model with a validation loss, the held-back patients' rows."""
+        held = np.zeros(len(table), dtype=bool)
+        if self.params.get("validation_fraction"):
+            patient = next((column.name for column in self.schema.columns if column.kind == "id"), None)
+            held = held_back_mask(table, patient, self.params["validation_fraction"], self.seed)
+        fit = table.loc[~held]
+        self._data = torch.from_numpy(self.transformer.transform(fit)).to(self.device)
+        self._codes = torch.from_numpy(self.conditions.encode(fit)).to(self.device)
+        self._validation = None
+        if held.any():
+            validation = table.loc[held]
+            self._validation = (
+                torch.from_numpy(self.transformer.transform(validation)).to(self.device),
+                torch.from_numpy(self.conditions.encode(validation)).to(self.device),
+            )
+            log.info("%d rows of %d patients held back to stop training when their loss stops falling",
+                     int(held.sum()), validation[patient].nunique())
 
     def train(self, epochs: int, callback: EpochCallback | None = None) -> "TabularGenerator":
-        """Train until `epochs` epochs are done in total (a resumed model continues its count)."""
+        """Train until `epochs` epochs are done in total (a resumed model continues its count).
+
+        With held-back patients, training also stops once their loss has not improved for
+        `patience` epochs, and the model takes the weights of its best epoch. A model that has
+        stopped this way trains no further.
+        """
         for epoch in range(self.epochs_done, epochs):
+            if self.stopping is not None and self.stopping.stopped:
+                break
             self._set_train_mode(True)
             self.losses = self._train_epoch(epoch)
             self.epochs_done = epoch + 1
+            stop = False
+            if self.stopping is not None and self._validation is not None:
+                self._set_train_mode(False)
+                self.losses["validation_loss"] = self._validation_loss(*self._validation)
+                stop = self.stopping.update(self.epochs_done, self.losses["validation_loss"], self._weights())
             if callback is not None:
                 callback(self.epochs_done, self.losses)
+            if stop:
+                log.info("held-back loss has not improved for %d epochs: stopping at epoch %d, keeping epoch %d",
+                         self.stopping.patience, self.epochs_done, self.stopping.best_epoch)
+                self.stopping.stopped = True
+                self._load_weights(self.stopping.best_weights)
+                self.losses["best_epoch"] = float(self.stopping.best_epoch)
+                break
         self._set_train_mode(False)
         return self
 
@@ -165,15 +206,7 @@ class TabularGenerator:
 
     def _flag_probability(self, probability: np.ndarray) -> pd.DataFrame:
         """P(flag = 1) per row for each flag the multimorbidity rule uses."""
-        columns = {}
-        spans = {span.column: span for span in self.transformer.spans_of_kind("categorical")}
-        for flag in self.rules.multimorbid_flags:
-            categories = self.transformer.categories(flag)
-            if 1 in categories:
-                columns[flag] = probability[:, spans[flag].start + categories.index(1)]
-            else:
-                columns[flag] = np.zeros(len(probability))
-        return pd.DataFrame(columns)
+        return pd.DataFrame({flag: self.transformer.probability_of(probability, flag, 1) for flag in self.rules.multimorbid_flags})
 
     # ---- persistence ----------------------------------------------------------------------------------
 
@@ -185,6 +218,7 @@ class TabularGenerator:
             "seed": self.seed,
             "epochs_done": self.epochs_done,
             "losses": self.losses,
+            "early_stopping": self.stopping.state() if self.stopping is not None else None,
             "schema": self.schema.to_dict(),
             "transformer": self.transformer.to_dict(),
             "conditions": self.conditions.to_dict(),
@@ -199,6 +233,7 @@ class TabularGenerator:
         """Write weights, optimiser states and random states, so `train` can continue exactly."""
         tensors = {
             "weights": self._weights(),
+            "best_weights": self.stopping.best_weights if self.stopping is not None else None,
             "optimisers": self._optimiser_states(),
             "torch_rng": torch.get_rng_state(),
             "numpy_rng": self.rng.bit_generator.state,
@@ -211,6 +246,8 @@ class TabularGenerator:
         state, tensors = artefact.read(Path(path))
         model = cls._from_state(state, device)
         model._load_weights(tensors["weights"])
+        if state.get("early_stopping"):
+            model.stopping = EarlyStopping.from_state(state["early_stopping"], tensors.get("best_weights"))
         if "optimisers" in tensors:
             model._load_optimiser_states(tensors["optimisers"])
             torch.set_rng_state(tensors["torch_rng"])
@@ -233,8 +270,7 @@ class TabularGenerator:
 
     def attach_training_data(self, table: pd.DataFrame) -> None:
         """Encode `table` with the fitted transformer so a loaded checkpoint can continue training."""
-        self._data = torch.from_numpy(self.transformer.transform(table)).to(self.device)
-        self._codes = torch.from_numpy(self.conditions.encode(table)).to(self.device)
+        self._attach(table)
         self._after_data_attached()
 
     # ---- subclass hooks ------------------------------------------------------------------------------
@@ -246,6 +282,10 @@ class TabularGenerator:
         """Recompute what depends on the training data (samplers); called after `attach_training_data`."""
 
     def _train_epoch(self, epoch: int) -> dict[str, float]:
+        raise NotImplementedError
+
+    def _validation_loss(self, data: torch.Tensor, codes: torch.Tensor) -> float:
+        """Return the loss on encoded held-back rows. Models that set `validation_fraction` implement it."""
         raise NotImplementedError
 
     def _generate(self, codes: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:

@@ -84,13 +84,21 @@ def apply_implications(
     implications: dict[str, list[str]],
     rows_mask: np.ndarray | None = None,
     skip_targets: set[str] = frozenset(),
+    set_targets_only: bool = False,
 ) -> None:
     """Make flags that the same codes set agree, in place.
 
     Flags that imply each other (elix_chf and cci_chf) are one condition: every member takes the
     value of the class's first member, so the condition keeps that member's generated prevalence
-    instead of the union of two nearly independent draws. Then each one-way implication sets its
-    target flag where the source flag is 1. `rows_mask` limits the change to some rows.
+    instead of the union of two nearly independent draws.
+
+    A one-way implication (source -> target) that a row breaks is resolved in favour of the
+    Elixhauser flag, the one the multimorbidity count uses: a Charlson source implying an
+    Elixhauser target (cci_mild_liver -> elix_liver_disease) is switched off, so liver disease
+    keeps its generated prevalence; otherwise the target is switched on. With `set_targets_only`
+    every broken implication switches its target on, for flags the multimorbidity fill-in has
+    just switched on. A target in `skip_targets` is never switched on: the source is switched
+    off instead. `rows_mask` limits the change to some rows.
     """
     mask = np.ones(len(rows), dtype=bool) if rows_mask is None else np.asarray(rows_mask, dtype=bool)
     for members in _equivalence_classes(implications):
@@ -103,10 +111,19 @@ def apply_implications(
     for flag, others in implications.items():
         if flag not in rows:
             continue
-        source_on = mask & (rows[flag].to_numpy() == 1)
         for other in others:
-            if other in rows and other not in skip_targets:
-                rows.loc[source_on, other] = 1
+            if other not in rows:
+                continue
+            broken = mask & (rows[flag].to_numpy() == 1) & (rows[other].to_numpy() != 1)
+            prefer_target = not set_targets_only and _is_elixhauser(other) and not _is_elixhauser(flag)
+            if prefer_target or other in skip_targets:
+                rows.loc[broken, flag] = 0
+            else:
+                rows.loc[broken, other] = 1
+
+
+def _is_elixhauser(flag: str) -> bool:
+    return flag.startswith("elix_")
 
 
 @dataclass
@@ -186,8 +203,8 @@ class ConsistencyRules:
                 # multimorbid take only implied flags outside the multimorbidity count.
                 wanted = pd.to_numeric(conditions[self.multimorbid_condition], errors="coerce").to_numpy()
                 counted = set(self.multimorbid_flags)
-                apply_implications(rows, implications, rows_mask=wanted == 1)
-                apply_implications(rows, implications, rows_mask=wanted != 1, skip_targets=counted)
+                apply_implications(rows, implications, rows_mask=wanted == 1, set_targets_only=True)
+                apply_implications(rows, implications, rows_mask=wanted != 1, skip_targets=counted, set_targets_only=True)
                 self._suppress(rows)
         for count, days in self.icu_pairs:
             if count in rows and days in rows:

@@ -9,7 +9,9 @@ Before either, a value moves to a model scale where every output maps back to a 
 `log1p` for non-negative columns (lengths of stay, counts), and for a column bound to a band
 condition (age inside `age_band`) its position in [0, 1] between the band's bounds. Categorical
 and binary columns, and count columns with few distinct values, become one-hot blocks over the
-values seen in training, so a generated value always comes from the training domain.
+values seen in training, so a generated value always comes from the training domain. Binary
+columns that nest in the training data (`cci_chf = 1` only where `elix_chf = 1`) share one block
+over the combinations seen (see `nested_flags`), so no generated row breaks the nesting.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from scipy.special import ndtr, ndtri
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import BayesianGaussianMixture
 
+from models_ml import nested_flags
 from models_ml.table_schema import TableSchema
 
 log = logging.getLogger(__name__)
@@ -93,9 +96,23 @@ class DataTransformer:
                 self.columns.append(self._fit_categorical(name, kind, series))
             else:
                 self.columns.append(self._fit_numeric(name, kind, series, table))
+        self._group_nested_flags(table)
         self._layout()
         log.debug("transformer (%s) fitted: %d columns, %d encoded dimensions", self.method, len(self.columns), self.output_dim)
         return self
+
+    def _group_nested_flags(self, table: pd.DataFrame) -> None:
+        """Replace the columns of each nested group by one categorical column over their combinations."""
+        binary = [info["name"] for info in self.columns if info["type"] == "categorical" and info["kind"] == "binary"]
+        for members in nested_flags.nested_groups(table, binary):
+            codes = sorted(set(nested_flags.encode(table, members).tolist()))
+            first = next(i for i, info in enumerate(self.columns) if info["name"] in members)
+            self.columns = [info for info in self.columns if info["name"] not in members]
+            self.columns.insert(first, {
+                "name": "+".join(members), "type": "categorical", "kind": "binary",
+                "members": members, "categories": codes, "numeric": True,
+            })
+            log.debug("encoding nested flags %s as one column with %d combinations", members, len(codes))
 
     def _fit_categorical(self, name: str, kind: str, series: pd.Series) -> dict:
         values = _category_values(series)
@@ -215,7 +232,8 @@ class DataTransformer:
             name = info["name"]
             if info["type"] == "categorical":
                 span = spans[(name, "categorical")]
-                index = _category_index(info, table[name])
+                values = nested_flags.encode(table, info["members"]) if "members" in info else table[name]
+                index = _category_index(info, values)
                 matrix[np.arange(len(table)), span.start + index] = 1.0
                 continue
 
@@ -247,7 +265,11 @@ class DataTransformer:
             if info["type"] == "categorical":
                 span = spans[(name, "categorical")]
                 index = matrix[:, span.start:span.stop].argmax(axis=1)
-                decoded[name] = _category_series(info, index)
+                if "members" in info:
+                    codes = np.asarray(info["categories"], dtype=np.int64)[index]
+                    decoded.update(nested_flags.decode(codes, info["members"]))
+                else:
+                    decoded[name] = _category_series(info, index)
                 continue
 
             numeric = spans[(name, "numeric")]
@@ -267,6 +289,21 @@ class DataTransformer:
             else:
                 decoded[name] = values
         return pd.DataFrame(decoded, index=conditions.index if len(conditions) == len(matrix) else None)
+
+    def probability_of(self, probability: np.ndarray, column: str, value) -> np.ndarray:
+        """Return P(column = value) per row from generated one-hot probabilities (rows, output_dim)."""
+        spans = {span.column: span for span in self.spans_of_kind("categorical")}
+        for info in self.columns:
+            if info["type"] != "categorical":
+                continue
+            block = probability[:, spans[info["name"]].start:spans[info["name"]].stop]
+            if info["name"] == column and value in info["categories"]:
+                return block[:, info["categories"].index(value)]
+            if column in info.get("members", []):
+                bit = info["members"].index(column)
+                chosen = [(code >> bit) & 1 == value for code in info["categories"]]
+                return block[:, np.flatnonzero(chosen)].sum(axis=1)
+        return np.zeros(len(probability))
 
     def categories(self, column: str) -> list:
         for info in self.columns:

@@ -24,6 +24,23 @@ def test_one_way_implication_sets_target():
     assert rows["elix_lymphoma"].tolist() == [1, 0, 0]
 
 
+def test_charlson_source_gives_way_to_elixhauser_target():
+    rows = pd.DataFrame({"cci_mild_liver": [1, 1, 0], "elix_liver_disease": [0, 1, 1]})
+
+    apply_implications(rows, {"cci_mild_liver": ["elix_liver_disease"]})
+
+    assert rows["elix_liver_disease"].tolist() == [0, 1, 1]
+    assert rows["cci_mild_liver"].tolist() == [0, 1, 0]
+
+
+def test_fill_in_pass_sets_elixhauser_target():
+    rows = pd.DataFrame({"cci_mild_liver": [1], "elix_liver_disease": [0]})
+
+    apply_implications(rows, {"cci_mild_liver": ["elix_liver_disease"]}, set_targets_only=True)
+
+    assert rows.iloc[0].tolist() == [1, 1]
+
+
 def test_implication_respects_row_mask():
     rows = pd.DataFrame({"elix_chf": [1, 1], "cci_chf": [0, 0]})
 

@@ -151,3 +151,39 @@ def test_multimorbid_switches_on_probable_flags(training_table):
     fixed = rules.apply(rows, conditions, probability)
     assert set(np.array(rules.multimorbid_flags)[fixed.loc[0].to_numpy() == 1]) == {"elix_renal_failure", "elix_depression"}
     assert set(np.array(rules.multimorbid_flags)[fixed.loc[1].to_numpy() == 1]) == {"elix_pvd"}
+
+
+def test_gan_lazy_penalty_steps(training_table, monkeypatch):
+    from models_ml.gan import ConditionalGAN
+
+    weights, penalty_steps = [], []
+    penalty_weight = ConditionalGAN._penalty_weight
+    gradient_penalty = ConditionalGAN._gradient_penalty
+
+    def record_weight(self, step):
+        weight = penalty_weight(self, step)
+        weights.append((step, weight))
+        return weight
+
+    def record_penalty(self, real, fake):
+        penalty_steps.append(weights[-1][0])
+        return gradient_penalty(self, real, fake)
+
+    monkeypatch.setattr(ConditionalGAN, "_penalty_weight", record_weight)
+    monkeypatch.setattr(ConditionalGAN, "_gradient_penalty", record_penalty)
+    torch.set_num_threads(1)
+    params = {**SMALL["gan"], "penalty_every": 3, "discriminator_steps": 2, "gradient_penalty": 10.0}
+    ConditionalGAN(params, seed=0).fit(training_table, mart_schema(), 2, HIERARCHY)
+
+    # 300 rows at batch 100 give 3 steps per epoch with 2 discriminator steps each: 12 in 2 epochs.
+    assert [step for step, _ in weights] == list(range(12))
+    assert [weight for _, weight in weights] == [30.0 if step % 3 == 0 else 0.0 for step in range(12)]
+    assert penalty_steps == [0, 3, 6, 9]
+
+
+@pytest.mark.parametrize("every", [0, -2, 1.5, True])
+def test_gan_penalty_every_invalid(every):
+    from models_ml.gan import ConditionalGAN
+
+    with pytest.raises(ValueError, match="penalty_every"):
+        ConditionalGAN({"penalty_every": every})

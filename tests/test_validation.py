@@ -12,7 +12,9 @@ from typer.testing import CliRunner
 
 from equisynth.errors import EquisynthError
 from equisynth.validation import latest_validation_passed, validate
-from equisynth.validation.bounds import bounds_rows, column_kinds, derive_bounds, quantile_bounds, share_bound
+from equisynth.validation.bounds import (
+    bounds_rows, column_kinds, count_checks, derive_bounds, family_z, quantile_bounds, share_bound,
+)
 from equisynth.validation.reference import bounds_reference
 from equisynth.validation.reweighting import weighted_quantiles
 
@@ -648,3 +650,24 @@ def test_share_tolerance_widens_with_sampling_error():
     assert small.tolerance_source == "sampling error (z = 3)"
     assert fixed.tolerance == pytest.approx(0.10)
     assert fixed.tolerance_source == "share_tolerance"
+
+
+def test_family_z_follows_bonferroni():
+    assert family_z(1, 0.05) == pytest.approx(1.95996, abs=1e-4)
+    assert family_z(350, 0.05) == pytest.approx(3.8, abs=0.01)
+
+
+def test_false_alarm_rate_raises_z_over_many_checks(rebalanced_warehouse):
+    with duckdb.connect(str(rebalanced_warehouse)) as con:
+        reference, info = bounds_reference(con, REBALANCED)
+    kinds, _ = column_kinds(reference)
+    checks = count_checks(reference, kinds, info)
+
+    plain = derive_bounds(reference, kinds, info, quantile_tolerance=0.0, share_tolerance=0.0, z=3.0)
+    family = derive_bounds(reference, kinds, info, quantile_tolerance=0.0, share_tolerance=0.0, z=3.0, false_alarm_rate=0.001)
+    death = {bound.tolerance_source: bound for bound in plain + family if bound.column_name == "hospital_expire_flag"}
+
+    assert checks == len([b for b in plain if b.statistic == "share" or b.statistic.startswith("q")])
+    expected = family_z(checks, 0.001)
+    assert expected > 3.0
+    assert death[f"sampling error (z = {expected:.3g})"].tolerance == pytest.approx(death["sampling error (z = 3)"].tolerance * expected / 3.0, rel=1e-3)

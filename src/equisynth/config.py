@@ -71,6 +71,8 @@ class DiffusionSettings(Section):
     condition_dropout: float = Field(0.1, ge=0, lt=1, description="Share of training rows whose conditions are dropped, to learn the unconditional model for guidance.")
     embedding_dim: int = Field(128, ge=2, description="Size of the timestep and condition embeddings.")
     hidden_dims: list[int] = Field([256, 256, 256], min_length=1, description="Widths of the denoiser's MLP layers.")
+    validation_fraction: float = Field(0.1, ge=0, lt=1, description="Share of the training patients held back from fitting; training stops when their loss has not fallen for `patience` epochs, keeping the best epoch. 0: train all epochs.")
+    patience: int = Field(30, ge=1, description="Epochs without a lower held-back loss before training stops.")
 
 
 class RebalanceSettings(Section):
@@ -93,7 +95,8 @@ class DecodeSettings(Section):
 class ValidateSettings(Section):
     quantile_tolerance: float = Field(0.15, ge=0, description="Smallest allowed shift of a synthetic column's quartiles, as a share of the real interquartile range; sampling error (see z) can widen it.")
     share_tolerance: float = Field(0.10, ge=0, le=1, description="Smallest allowed absolute difference between a category's synthetic and real share; sampling error (see z) can widen it.")
-    z: float = Field(3.0, gt=0, description="Standard errors of sampling (of the real reference and of the synthetic rows) that a synthetic share or quartile may differ by.")
+    z: float = Field(3.0, gt=0, description="Minimum number of standard errors of sampling (of the real reference and of the synthetic rows) that a synthetic share or quartile may differ by.")
+    false_alarm_rate: float = Field(0.05, gt=0, lt=1, description="Chance that a generator drawing from the real distribution fails any sampling-error margin; z is raised to meet it over all the shares and quartiles checked (Bonferroni).")
 
 
 class EvaluateSettings(Section):

@@ -74,7 +74,8 @@ def model_params(settings: Settings, model: str, batch_size: int | None = None, 
         params = {k: section[k] for k in ("lr", "pac", "noise_dim", "embedding_dim", "generator_dims", "discriminator_dims", "discriminator_steps", "gradient_penalty")}
     elif model == "diffusion":
         section = settings.diffusion.model_dump()
-        params = {k: section[k] for k in ("lr", "timesteps", "sampling_steps", "guidance_scale", "condition_dropout", "embedding_dim", "hidden_dims")}
+        params = {k: section[k] for k in ("lr", "timesteps", "sampling_steps", "guidance_scale", "condition_dropout", "embedding_dim", "hidden_dims",
+                                            "validation_fraction", "patience")}
     else:
         raise ConfigError(f"Model {model!r} is not known; use gan or diffusion.")
     params["batch_size"] = batch_size or train.batch_size

@@ -199,7 +199,10 @@ def _plan_release(
 
     target = out_dir / name
     if target.exists():
-        raise EquisynthError(f"Release {target} already exists. Export with a new --version; releases are never overwritten.")
+        raise EquisynthError(
+            f"Release {target} already exists, and releases are never overwritten. Give the new one another version: "
+            "`equisynth export --version 1.0.1`, or `equisynth run --release-version 1.0.1`."
+        )
     recorded = recorded_release(con, out_dir, name)
     if recorded:
         raise EquisynthError(f"Release {name} is already recorded in {recorded}. Export with a new --version.")

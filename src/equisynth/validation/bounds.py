@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from scipy.special import ndtri
 
 from equisynth.paths import DBT_PROJECT_DIR
 from equisynth.validation.reference import BoundsReference
@@ -108,8 +109,17 @@ def derive_bounds(
     quantile_tolerance: float,
     share_tolerance: float,
     z: float = 3.0,
+    false_alarm_rate: float | None = None,
 ) -> list[Bound]:
-    """Compute the bounds of every continuous, categorical and binary mart column."""
+    """Compute the bounds of every continuous, categorical and binary mart column.
+
+    With `false_alarm_rate`, `z` is raised where needed so that a generator drawing from the real
+    distribution itself fails any of the bounds' sampling-error margins with at most that
+    probability (Bonferroni over the number of shares and quartiles bounded): with about 350
+    checks at a fixed z = 3, about one would fail by chance alone.
+    """
+    if false_alarm_rate is not None:
+        z = max(z, family_z(count_checks(reference, kinds, info), false_alarm_rate))
     weights = info.weights.weights if info.weights is not None else np.full(len(reference), 1.0 / max(len(reference), 1))
     synthetic_rows = info.synthetic_rows or {}
     bounds: list[Bound] = []
@@ -153,6 +163,27 @@ def derive_bounds(
     return bounds
 
 
+def count_checks(reference: pd.DataFrame, kinds: dict[str, str], info: BoundsReference) -> int:
+    """Return the number of quartile and share bounds `derive_bounds` makes for `reference`."""
+    checks = 0
+    for column in reference.columns:
+        kind = kinds.get(column)
+        if column in info.excluded_columns:
+            continue
+        if kind == "continuous":
+            checks += len(QUANTILES)
+        elif kind == "binary":
+            checks += 1
+        elif kind == "categorical":
+            checks += int(reference[column].dropna().astype(str).nunique())
+    return max(checks, 1)
+
+
+def family_z(checks: int, false_alarm_rate: float) -> float:
+    """Return the two-sided normal quantile that keeps the chance of any false alarm over `checks` tests at the rate."""
+    return float(ndtri(1.0 - false_alarm_rate / (2 * checks)))
+
+
 def sampling_margin(p: float, n_eff: float, n_synthetic: int | None, z: float) -> float:
     """Return z standard errors of the difference between a synthetic and a reference share p.
 
@@ -191,7 +222,7 @@ def share_bound(
         round(min(1.0, share + margin), 6),
         unweighted_value=round(unweighted, 6),
         tolerance=round(margin, 6),
-        tolerance_source=f"sampling error (z = {z:g})" if sampling > tolerance else "share_tolerance",
+        tolerance_source=f"sampling error (z = {z:.3g})" if sampling > tolerance else "share_tolerance",
         n_eff=round(n_eff, 2),
         n_synthetic=n_synthetic,
     )
@@ -236,7 +267,7 @@ def quantile_bounds(
             spread = sampling_margin(q, n_eff, n_synthetic, z)
             low_q, high_q = weighted_quantiles(numbers, weights, [q - spread, q + spread])
             if low_q < lower or high_q > upper:
-                source = f"sampling error (z = {z:g})"
+                source = f"sampling error (z = {z:.3g})"
             lower, upper = min(lower, float(low_q)), max(upper, float(high_q))
         bounds.append(
             Bound(

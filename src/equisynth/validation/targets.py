@@ -101,7 +101,8 @@ def synthetic_specs(
         kinds, conditions = bounds_module.column_kinds(reference)
         reference_module.exclude_conditions(info, conditions)
         derived = bounds_module.derive_bounds(
-            reference, kinds, info, settings.quantile_tolerance, settings.share_tolerance, settings.z
+            reference, kinds, info, settings.quantile_tolerance, settings.share_tolerance, settings.z,
+            settings.false_alarm_rate,
         )
         expectations, computed = bounds_module.bound_expectations(derived, info)
         spec.expectations.extend(expectations)
