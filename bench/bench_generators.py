@@ -376,7 +376,7 @@ def render(config: dict, results: dict, scores: dict, command: str, load_average
         "Other processes shared the two CPUs during the run, so every time is an upper bound for an idle",
         "machine, and the ratios compare runs made minutes apart under similar load.",
         "",
-        f"- Command: `{command}`",
+        f"- Command: {command}",
         f"- Machine: {machine()}",
         f"- Measured: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}, 1-minute load average "
         f"{min(load_averages):.1f} to {max(load_averages):.1f}; whole run {wall / 60:.1f} min",
@@ -556,9 +556,9 @@ def main() -> None:
 
     scores = score(results, config, args)
     wall = time.perf_counter() - started
-    command = " ".join(["python bench/bench_generators.py", *sys.argv[1:]])
+    command = "`" + " ".join(["python bench/bench_generators.py", *sys.argv[1:]]) + "`"
     if args.reuse and args.skip:
-        command += f"` (the {', '.join(args.skip)} jobs: from the previous run in the same --work-dir)`"
+        command += f" (the {', '.join(args.skip)} jobs: from the previous run in the same --work-dir)"
     section = render(config, results, scores, command, load_averages, wall)
     print(section)
     if args.no_write or args.quick:

@@ -57,7 +57,7 @@ def time_run(label: str, arguments: list[str]) -> dict:
             con.close()
     if completed.returncode != 0:
         print(completed.stdout[-3000:], completed.stderr[-3000:], sep="\n", file=sys.stderr)
-    return {"label": label, "command": "equisynth run " + " ".join(arguments), "seconds": seconds,
+    return {"label": label, "command": " ".join(["equisynth run", *arguments]), "seconds": seconds,
             "steps": steps, "exit_code": completed.returncode}
 
 

@@ -60,6 +60,7 @@ class GanSettings(Section):
     discriminator_dims: list[int] = Field([256, 256], min_length=1, description="Widths of the discriminator's layers.")
     discriminator_steps: int = Field(1, ge=1, description="Discriminator updates per generator update.")
     gradient_penalty: float = Field(10.0, ge=0, description="Weight of the WGAN-GP gradient penalty.")
+    penalty_every: int = Field(4, ge=1, description="Compute the gradient penalty on every this many discriminator steps, with its weight multiplied by as much (lazy regularisation); 1: every step.")
 
 
 class DiffusionSettings(Section):

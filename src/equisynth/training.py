@@ -71,7 +71,8 @@ def model_params(settings: Settings, model: str, batch_size: int | None = None, 
     train = settings.train
     if model == "gan":
         section = settings.gan.model_dump()
-        params = {k: section[k] for k in ("lr", "pac", "noise_dim", "embedding_dim", "generator_dims", "discriminator_dims", "discriminator_steps", "gradient_penalty")}
+        params = {k: section[k] for k in ("lr", "pac", "noise_dim", "embedding_dim", "generator_dims", "discriminator_dims", "discriminator_steps", "gradient_penalty",
+                                            "penalty_every")}
     elif model == "diffusion":
         section = settings.diffusion.model_dump()
         params = {k: section[k] for k in ("lr", "timesteps", "sampling_steps", "guidance_scale", "condition_dropout", "embedding_dim", "hidden_dims",
