@@ -448,6 +448,23 @@ def test_export_datacite_record(warehouse, out, settings):
     assert {item["descriptionType"] for item in record["descriptions"]} == {"Abstract", "Methods"}
 
 
+def test_placeholder_creator_warns(warehouse, out, caplog):
+    placeholder = Settings()
+    placeholder.decode.min_patients_per_code = K
+
+    with caplog.at_level("WARNING", logger="equisynth.release.export"):
+        export(warehouse, GOOD, out=out, settings=placeholder)
+
+    assert any("placeholder creator" in record.getMessage() for record in caplog.records)
+
+
+def test_named_creators_do_not_warn(warehouse, out, settings, caplog):
+    with caplog.at_level("WARNING", logger="equisynth.release.export"):
+        export(warehouse, GOOD, out=out, settings=settings)
+
+    assert not any("placeholder creator" in record.getMessage() for record in caplog.records)
+
+
 def test_export_datacard_content(warehouse, out, settings):
     report = export(warehouse, GOOD, out=out, settings=settings)
     card = (report.path / "README.md").read_text()

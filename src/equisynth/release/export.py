@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from equisynth.config import Settings, load_settings
+from equisynth.config import ExportSettings, Settings, load_settings
 from equisynth.errors import ConfigError, EquisynthError
 from equisynth.release.checksums import write_sums
 from equisynth.release.datacard import render_datacard
@@ -290,6 +290,12 @@ def _build_manifest(con, plan: ReleasePlan, row_counts: dict[str, int], data_fil
 def _write_release_files(con, plan: ReleasePlan, folder: Path, settings: Settings) -> tuple[dict[str, int], dict[str, str]]:
     """Write tables, manifest, DataCite record, data card and SHA256SUMS; return row counts and checksums."""
     row_counts, data_files = _write_tables(con, plan.generation_id, folder, plan.also_gzip)
+    placeholder = ExportSettings.model_fields["creators"].default
+    if settings.export.creators == placeholder:
+        log.warning(
+            "The release's DataCite record and data card name the placeholder creator %s. Before depositing it, "
+            "set [export] creators in equisynth.toml to the people or organisation publishing it.", placeholder,
+        )
 
     manifest = _build_manifest(con, plan, row_counts, data_files, settings)
     write_json(folder / MANIFEST_FILE, manifest)
