@@ -9,7 +9,8 @@
 -- 1. Subgroup shares among multimorbid admissions, before and after rebalancing.
 --    Before: the real training rows of the generation's model run. After: those rows plus the
 --    generation's synthetic rows (augment mode). Target: the share the plan asked for.
---    The group labels match the plan's when it was made with by = ["ethnicity_group", "insurance"].
+--    The group labels match the plan's default, by = ["ethnicity_group"]. For a plan by ethnicity group
+--    and insurance, write ethnicity_group || ' x ' || insurance in both places marked "group".
 with
 
 chosen as (
@@ -37,7 +38,7 @@ training_patients as (
 
 real_rows as (
 
-    select ethnicity_group || ' x ' || insurance as group_label
+    select ethnicity_group as group_label  -- group
 
     from main.mm_admission_features_all
 
@@ -49,7 +50,7 @@ real_rows as (
 
 synthetic_rows as (
 
-    select ethnicity_group || ' x ' || insurance as group_label
+    select ethnicity_group as group_label  -- group
 
     from main.mm_admission_features_all
 

@@ -143,11 +143,12 @@ def test_failing_step_names_step_and_resume(tmp_path):
     raw.mkdir()
     (raw / "ADMISSIONS.csv").write_text("this is not the admissions table\n")
 
-    result = invoke("run", "--raw", str(raw), "--warehouse", str(tmp_path / "wh.duckdb"))
+    result = invoke("run", "--raw", str(raw), "--warehouse", str(tmp_path / "wh.duckdb"), "--model", "gan")
 
     assert result.exit_code == 2
     assert "Step 'load'" in result.output
-    assert f"equisynth run --raw {raw} --from load" in " ".join(result.output.split())
+    expected = f"equisynth run --raw {raw} --model gan --warehouse {tmp_path / 'wh.duckdb'} --from load"
+    assert expected in " ".join(result.output.split())
 
 
 def test_raw_must_be_a_folder(tmp_path):

@@ -1,12 +1,15 @@
 """`equisynth run`: the whole job, from raw MIMIC-III CSVs (or the built-in sample) to a release."""
 
+import shlex
+import sys
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+# Outside a terminal (a log file, a notebook cell) rich would wrap the summary's paths at 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 240)
 
 
 def command(
@@ -29,7 +32,13 @@ def command(
         config, model=model, rebalance=rebalance, epochs=epochs, warehouse=warehouse, release_dir=release_dir, waiver=waiver,
         release_version=release_version,
     )
-    ctx = resolve_context(settings, config_source, raw)
+    overrides = {
+        "--model": model, "--rebalance": rebalance, "--epochs": epochs, "--warehouse": warehouse,
+        "--release-dir": release_dir, "--release-version": release_version, "--waiver": waiver,
+    }
+    # The resume command printed after a failure repeats these, so it runs the same job.
+    options = [f"{name} {shlex.quote(str(value))}" for name, value in overrides.items() if value is not None]
+    ctx = resolve_context(settings, config_source, raw, options)
 
     if ctx.uses_builtin_sample:
         console.print(

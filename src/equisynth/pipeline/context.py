@@ -12,6 +12,7 @@ class PipelineContext:
     warehouse: Path
     raw_dir: Path | None
     config_source: str
+    options: list[str] = field(default_factory=list)  # command-line overrides, as "--name value"
     outputs: dict[str, dict] = field(default_factory=dict)
 
     @property

@@ -53,7 +53,7 @@ def apply_overrides(
         raise ConfigError(format_validation_error(exc, "the command-line options")) from exc
 
 
-def resolve_context(settings: Settings, config_source: str, raw: Path | None) -> PipelineContext:
+def resolve_context(settings: Settings, config_source: str, raw: Path | None, options: list[str] | None = None) -> PipelineContext:
     raw_value = raw
     if raw_value is None and settings.data.raw:
         raw_value = Path(settings.data.raw)
@@ -68,4 +68,5 @@ def resolve_context(settings: Settings, config_source: str, raw: Path | None) ->
         warehouse=warehouse_path(settings.warehouse.path),
         raw_dir=raw_value,
         config_source=config_source,
+        options=list(options or []),
     )

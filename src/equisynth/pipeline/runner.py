@@ -1,6 +1,7 @@
 """Run the pipeline steps in order, skipping those whose inputs have not changed."""
 
 import logging
+import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,12 +33,14 @@ class StepFailed(EquisynthError):
     """A step raised: the message names the step, the cause and how to resume."""
 
 
-def _resume_hint(step: str, config_source: str, raw_dir: Path | None) -> str:
+def _resume_hint(step: str, ctx: PipelineContext) -> str:
+    """Return the `equisynth run` command that repeats this run's options from `step` on."""
     parts = ["equisynth run"]
-    if raw_dir is not None:
-        parts.append(f"--raw {raw_dir}")
-    if config_source != "defaults":
-        parts.append(f"--config {config_source}")
+    if ctx.raw_dir is not None:
+        parts.append(f"--raw {shlex.quote(str(ctx.raw_dir))}")
+    if ctx.config_source != "defaults":
+        parts.append(f"--config {shlex.quote(ctx.config_source)}")
+    parts.extend(ctx.options)
     parts.append(f"--from {step}")
     return " ".join(parts)
 
@@ -105,7 +108,7 @@ def run_pipeline(
         except StepFailed:
             raise
         except (Exception, KeyboardInterrupt) as exc:
-            hint = _resume_hint(step.name, ctx.config_source, ctx.raw_dir)
+            hint = _resume_hint(step.name, ctx)
             if isinstance(exc, KeyboardInterrupt):
                 reason = "interrupted"
             elif isinstance(exc, EquisynthError):
