@@ -69,6 +69,9 @@ def test_demo_run_writes_report_and_data_docs(demo_run):
     assert list(reports.glob("evaluation_*.html"))
     assert (reports / "data_docs").is_dir()
     assert "Release" in result.output
+    summary = " ".join(result.output.split())
+    assert "Real holdout" in summary
+    assert "21 admissions (fewer than 30" in summary
 
 
 @pytest.mark.slow

@@ -68,6 +68,8 @@ def _print_summary(outputs: dict) -> None:
     table.add_row("Data Docs (synthetic)", outputs["validate-synthetic"]["data_docs"])
     table.add_row("Generation", outputs["generate"]["generation_id"])
     table.add_row("Model run", outputs["train"]["run_id"])
+    if "holdout" in outputs["evaluate"]:
+        table.add_row("Real holdout", outputs["evaluate"]["holdout"])
     for name, value in outputs["evaluate"].get("headline", {}).items():
         table.add_row(name, str(value))
     console.print(table)

@@ -182,7 +182,12 @@ def run_evaluate(ctx: PipelineContext) -> dict:
     from equisynth.evaluation import evaluate
 
     summary = evaluate(ctx.warehouse, ctx.output("generate", "generation_id"), settings=ctx.settings.evaluate)
-    return {"report": str(summary.report_path), "headline": _headline_text(summary.headline())}
+    holdout = summary.rows.get("holdout", 0)
+    minimum = ctx.settings.evaluate.min_subgroup_rows
+    holdout_text = f"{holdout} admissions" + (
+        f" (fewer than {minimum}: the intervals below are wide, and no number speaks for a subgroup)" if holdout < minimum else ""
+    )
+    return {"report": str(summary.report_path), "holdout": holdout_text, "headline": _headline_text(summary.headline())}
 
 
 def _headline_text(headline) -> dict[str, str]:
