@@ -98,22 +98,24 @@ class TabularGenerator:
 
     def _attach(self, table: pd.DataFrame) -> None:
         """Encode the rows to fit and, for a model with a validation loss, the held-back patients' rows."""
-        held = np.zeros(len(table), dtype=bool)
+        held_back = np.zeros(len(table), dtype=bool)
+        patient = next((column.name for column in self.schema.columns if column.kind == "id"), None)
         if self.params.get("validation_fraction"):
-            patient = next((column.name for column in self.schema.columns if column.kind == "id"), None)
-            held = held_back_mask(table, patient, self.params["validation_fraction"], self.seed)
-        fit = table.loc[~held]
-        self._data = torch.from_numpy(self.transformer.transform(fit)).to(self.device)
-        self._codes = torch.from_numpy(self.conditions.encode(fit)).to(self.device)
+            held_back = held_back_mask(table, patient, self.params["validation_fraction"], self.seed)
+
+        self._data, self._codes = self._encode(table.loc[~held_back])
         self._validation = None
-        if held.any():
-            validation = table.loc[held]
-            self._validation = (
-                torch.from_numpy(self.transformer.transform(validation)).to(self.device),
-                torch.from_numpy(self.conditions.encode(validation)).to(self.device),
-            )
+        if held_back.any():
+            validation = table.loc[held_back]
+            self._validation = self._encode(validation)
             log.info("%d rows of %d patients held back to stop training when their loss stops falling",
-                     int(held.sum()), validation[patient].nunique())
+                     int(held_back.sum()), validation[patient].nunique())
+
+    def _encode(self, table: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the encoded rows and condition codes of `table` on the model's device."""
+        data = torch.from_numpy(self.transformer.transform(table)).to(self.device)
+        codes = torch.from_numpy(self.conditions.encode(table)).to(self.device)
+        return data, codes
 
     def train(self, epochs: int, callback: EpochCallback | None = None) -> "TabularGenerator":
         """Train until `epochs` epochs are done in total (a resumed model continues its count).

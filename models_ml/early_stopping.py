@@ -13,13 +13,10 @@ patients are never seen.
 from __future__ import annotations
 
 import copy
-import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-
-log = logging.getLogger(__name__)
 
 # Below this many training patients no share is held back: too few remain to fit.
 MIN_PATIENTS = 10
@@ -27,12 +24,12 @@ MIN_PATIENTS = 10
 
 def held_back_mask(table: pd.DataFrame, id_column: str | None, fraction: float, seed: int) -> np.ndarray:
     """Select the rows of a fixed `fraction` of the patients in `id_column`, or none when there are too few patients."""
-    held = np.zeros(len(table), dtype=bool)
+    none = np.zeros(len(table), dtype=bool)
     if fraction <= 0 or id_column is None or id_column not in table:
-        return held
+        return none
     patients = np.sort(table[id_column].dropna().unique())
     if len(patients) < MIN_PATIENTS:
-        return held
+        return none
     count = max(1, int(round(fraction * len(patients))))
     chosen = np.random.default_rng(seed).choice(patients, size=count, replace=False)
     return table[id_column].isin(chosen).to_numpy()

@@ -305,12 +305,6 @@ class DataTransformer:
                 return block[:, np.flatnonzero(chosen)].sum(axis=1)
         return np.zeros(len(probability))
 
-    def categories(self, column: str) -> list:
-        for info in self.columns:
-            if info["name"] == column and info["type"] == "categorical":
-                return list(info["categories"])
-        raise KeyError(column)
-
     # ---- persistence ----------------------------------------------------------------------------
 
     def to_dict(self) -> dict:

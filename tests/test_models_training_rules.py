@@ -25,13 +25,13 @@ def nested_table(n: int = 400, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"elix_chf": elix_chf, "cci_chf": cci_chf, "elix_pvd": (rng.random(n) < 0.4).astype(int)})
 
 
-def test_nested_pair_is_grouped_and_independent_flag_is_not():
+def test_nested_pair_grouped():
     table = nested_table()
 
     assert nested_flags.nested_groups(table, ["elix_chf", "cci_chf", "elix_pvd"]) == [["elix_chf", "cci_chf"]]
 
 
-def test_chance_nesting_of_a_rare_flag_is_not_grouped():
+def test_chance_nesting_not_grouped():
     # elix_pvd is 1 on 3 rows, all of which happen to have the common flag: 0.6 ** 3 is no evidence.
     table = pd.DataFrame({"common": [1] * 60 + [0] * 40, "elix_pvd": [1] * 3 + [0] * 97})
 

@@ -336,7 +336,7 @@ def test_demo_example_queries(rebalanced_demo):
     from equisynth.paths import PROJECT_ROOT
 
     text = (PROJECT_ROOT / "docs" / "example_queries.sql").read_text(encoding="utf-8")
-    # The fixture's plan is by ethnicity group and insurance: edit the query as its comment says.
+    # The fixture's plan is by ethnicity group and insurance, so the query is edited as its comment describes.
     assert text.count("ethnicity_group as group_label  -- group") == 2
     text = text.replace("ethnicity_group as group_label  -- group", "ethnicity_group || ' x ' || insurance as group_label")
     queries = [part for part in text.split(";") if "select" in part]

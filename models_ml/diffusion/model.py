@@ -5,9 +5,9 @@ One-hot blocks (categories, binary flags, small counts, missing indicators) are 
 multinomial noise towards the uniform distribution. Both follow one cosine schedule over
 `timesteps` steps. For numeric inputs the denoiser predicts the velocity
 v = sqrt(alpha_bar) noise - sqrt(1 - alpha_bar) x_0 (Salimans and Ho, 2022) rather than the
-noise itself: at high noise levels the noise is almost the input, which a small MLP trained for
+noise itself. At high noise levels the noise is almost the input, which a small MLP trained for
 a few thousand steps copies badly, and those errors widened the sampled columns. For each one-hot
-block it predicts the logits of the clean category; the categorical loss is the cross-entropy of
+block it predicts the logits of the clean category. The categorical loss is the cross-entropy of
 those logits, a common simplification of the multinomial variational bound.
 
 Conditions are embedded and dropped (index 0) on `condition_dropout` of training rows, so one
@@ -104,8 +104,8 @@ class TabularDiffusion(TabularGenerator):
         for averaged, current in zip(self.denoiser_ema.parameters(), self.denoiser.parameters()):
             averaged.lerp_(current, 1 - decay)
 
-    def _loss(self, x0: torch.Tensor, codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Noise a batch (reordered layout) at random timesteps and score the denoiser's predictions."""
+    def _loss(self, x0: torch.Tensor, codes: torch.Tensor, denoiser: Denoiser | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Noise a batch (reordered layout) at random timesteps and score the predictions of `denoiser` (default: the trained one)."""
         n, n_numeric = x0.shape[0], self._layout.n_numeric
         t = torch.randint(0, self.params["timesteps"], (n,), device=self.device)
         alpha_bar = self._alpha_bars[t][:, None]
@@ -118,7 +118,7 @@ class TabularDiffusion(TabularGenerator):
         x_t = torch.cat(parts, dim=1)
 
         dropped = torch.rand(n, device=self.device) < self.params["condition_dropout"]
-        prediction = self.denoiser(x_t, t, codes.masked_fill(dropped[:, None], 0))
+        prediction = (denoiser or self.denoiser)(x_t, t, codes.masked_fill(dropped[:, None], 0))
 
         velocity = alpha_bar.sqrt() * noise - (1 - alpha_bar).sqrt() * x0[:, :n_numeric]
         loss_numeric = F.mse_loss(prediction[:, :n_numeric], velocity) if n_numeric else x0.new_zeros(())
@@ -134,16 +134,11 @@ class TabularDiffusion(TabularGenerator):
         """Return the mean loss of the averaged weights on held-back rows, over fixed draws of timesteps and noise."""
         with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []), torch.no_grad():
             torch.manual_seed(self.seed)
-            training_weights = self.denoiser
-            self.denoiser = self.denoiser_ema
-            try:
-                x0 = self._layout.to_model(data)
-                total = 0.0
-                for _ in range(VALIDATION_DRAWS):
-                    loss_numeric, loss_categorical = self._loss(x0, codes)
-                    total += (loss_numeric + loss_categorical).item()
-            finally:
-                self.denoiser = training_weights
+            x0 = self._layout.to_model(data)
+            total = 0.0
+            for _ in range(VALIDATION_DRAWS):
+                loss_numeric, loss_categorical = self._loss(x0, codes, self.denoiser_ema)
+                total += (loss_numeric + loss_categorical).item()
         return total / VALIDATION_DRAWS
 
     # ---- sampling -------------------------------------------------------------------------------------
